@@ -139,27 +139,15 @@ func newCartView(in *Input, settings Settings) (*cartView, error) {
 
 	c.byRank, c.rank = lineRanks(c.lines)
 
-	if b := in.Cart.BuyerIdentity; b != nil {
-		email := ""
-		if b.Email != nil {
-			email = *b.Email
-		}
-		if b.Phone != nil {
-			c.buyer.phone = NormalizePhone(*b.Phone)
-		}
-		if cu := b.Customer; cu != nil {
-			c.buyer.customerID = cu.ID
-			c.buyer.numberOfOrders = cu.NumberOfOrders
-			if cu.Email != nil && *cu.Email != "" {
-				email = *cu.Email
-			}
-			for _, t := range cu.HasTags {
-				if t.HasTag {
-					c.buyer.tags = append(c.buyer.tags, t.Tag)
-				}
+	buyer := BuyerFromInput(in)
+	c.buyer.customerID, c.buyer.email, c.buyer.phone = buyer.CustomerID, buyer.Email, buyer.Phone
+	if b := in.Cart.BuyerIdentity; b != nil && b.Customer != nil {
+		c.buyer.numberOfOrders = b.Customer.NumberOfOrders
+		for _, t := range b.Customer.HasTags {
+			if t.HasTag {
+				c.buyer.tags = append(c.buyer.tags, t.Tag)
 			}
 		}
-		c.buyer.email = NormalizeEmail(email)
 	}
 
 	for gi := range in.Cart.DeliveryGroups {

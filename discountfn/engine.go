@@ -28,14 +28,9 @@ func (s *OfferSet) Evaluate(req Request) (Result, error) {
 	cands := s.candidates(cart, req.Codes, req.Explain)
 	res.Outcomes = make([]Outcome, len(cands))
 	var live []*liveOffer
-	blockReason, blockDetail := ec.checkBlocked()
 	for i, c := range cands {
 		out := &res.Outcomes[i]
 		*out = Outcome{OfferID: c.ID, Title: c.title(), Classes: c.classes}
-		if blockReason != "" {
-			out.Reason, out.Detail = blockReason, blockDetail
-			continue
-		}
 		lo := ec.evaluateOffer(c, out)
 		if lo != nil {
 			lo.out = out
@@ -53,6 +48,10 @@ func (s *OfferSet) Evaluate(req Request) (Result, error) {
 	res.Operations = ec.operations(kept, &req)
 	return res, nil
 }
+
+// detailBelowFirstTier marks a tiered offer that reached no tier, so its hint points at the
+// first tier rather than at the cart condition.
+const detailBelowFirstTier = "below the first tier"
 
 // liveOffer is an offer that applies on its own, waiting for stacking.
 type liveOffer struct {
@@ -125,6 +124,9 @@ func (ec *evalContext) evaluateOffer(c *compiledOffer, out *Outcome) *liveOffer 
 		return fail(r, d)
 	}
 	out.Code = code
+	if r, d := ec.checkBlocked(); r != "" {
+		return fail(r, d)
+	}
 	if r, d := ec.checkAudience(c); r != "" {
 		return fail(r, d)
 	}
@@ -145,7 +147,10 @@ func (ec *evalContext) evaluateOffer(c *compiledOffer, out *Outcome) *liveOffer 
 		sub, qty := ec.measure(c.qual)
 		lo.tier, _, _, _ = ec.chooseTier(&c.Value, sub, qty)
 		if lo.tier == nil {
-			return fail(ReasonSubtotalTooLow, "below the first tier")
+			if c.Value.TierBasis == TierByQuantity {
+				return fail(ReasonQuantityTooLow, detailBelowFirstTier)
+			}
+			return fail(ReasonSubtotalTooLow, detailBelowFirstTier)
 		}
 	}
 	items := ec.itemValue(lo, ec.originalAmounts(), false)
@@ -304,20 +309,19 @@ func (ec *evalContext) conditionHint(c *compiledOffer, out *Outcome) *Hint {
 	if !c.Preview.Visible {
 		return nil
 	}
+	sub, qty := ec.measure(c.qual)
+	if c.Value.Kind == ValueTiered && (out.Reason == ReasonSubtotalTooLow || out.Reason == ReasonQuantityTooLow) &&
+		out.Detail == detailBelowFirstTier {
+		_, _, measure, nextAt := ec.chooseTier(&c.Value, sub, qty)
+		if c.Value.TierBasis == TierByQuantity {
+			return ec.quantityHint(c, int(nextAt-measure))
+		}
+		return ec.amountHint(c, Money(nextAt-measure))
+	}
 	switch out.Reason {
 	case ReasonSubtotalTooLow:
-		sub, _ := ec.measure(c.qual)
-		min := ec.cart.rate.Convert(c.Condition.MinSubtotal)
-		if c.Value.Kind == ValueTiered && len(c.Value.Tiers) > 0 && min <= sub {
-			_, _, measure, nextAt := ec.chooseTier(&c.Value, sub, 0)
-			if c.Value.TierBasis == TierByQuantity {
-				return ec.quantityHint(c, int(nextAt-measure))
-			}
-			return ec.amountHint(c, Money(nextAt-measure))
-		}
-		return ec.amountHint(c, min-sub)
+		return ec.amountHint(c, ec.cart.rate.Convert(c.Condition.MinSubtotal)-sub)
 	case ReasonQuantityTooLow:
-		_, qty := ec.measure(c.qual)
 		missing := c.Condition.MinQuantity - qty
 		if b := c.Value.BuyXGetY; c.Value.Kind == ValueBuyXGetY && b != nil {
 			_, buyUnits := ec.pickBuyXGetY(c, ec.originalAmounts())

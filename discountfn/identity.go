@@ -11,23 +11,21 @@ import (
 // list count per key; order ingestion writes the same keys, so both sides must agree, which
 // is why the normalizers live here, in one place.
 
-// mailboxRules says which providers ignore dots and plus-tags in the local part.
-var mailboxRules = map[string]struct {
-	alias                  string
-	ignoreDots, ignorePlus bool
-}{
-	"gmail.com":      {"gmail.com", true, true},
-	"googlemail.com": {"gmail.com", true, true},
-	"outlook.com":    {"outlook.com", false, true},
-	"hotmail.com":    {"hotmail.com", false, true},
-	"live.com":       {"live.com", false, true},
-	"icloud.com":     {"icloud.com", false, true},
-	"me.com":         {"icloud.com", false, true},
-	"mac.com":        {"icloud.com", false, true},
-	"fastmail.com":   {"fastmail.com", false, true},
-	"proton.me":      {"proton.me", false, true},
-	"protonmail.com": {"proton.me", false, true},
-	"yahoo.com":      {"yahoo.com", false, false},
+// mailbox says how a provider treats the local part: its canonical domain, and whether it
+// ignores dots and plus-tags.
+func mailbox(domain string) (canonical string, ignoreDots, ignorePlus bool) {
+	switch domain {
+	case "gmail.com", "googlemail.com":
+		return "gmail.com", true, true
+	case "outlook.com", "hotmail.com", "live.com", "fastmail.com":
+		return domain, false, true
+	case "icloud.com", "me.com", "mac.com":
+		return "icloud.com", false, true
+	case "proton.me", "protonmail.com":
+		return "proton.me", false, true
+	default:
+		return domain, false, false
+	}
 }
 
 // NormalizeEmail lowercases an address and, for providers that deliver them to the same
@@ -39,17 +37,15 @@ func NormalizeEmail(email string) string {
 	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
 		return ""
 	}
-	if rule, known := mailboxRules[domain]; known {
-		domain = rule.alias
-		if rule.ignorePlus {
-			local, _, _ = strings.Cut(local, "+")
-		}
-		if rule.ignoreDots {
-			local = strings.ReplaceAll(local, ".", "")
-		}
-		if local == "" {
-			return ""
-		}
+	domain, ignoreDots, ignorePlus := mailbox(domain)
+	if ignorePlus {
+		local, _, _ = strings.Cut(local, "+")
+	}
+	if ignoreDots {
+		local = strings.ReplaceAll(local, ".", "")
+	}
+	if local == "" {
+		return ""
 	}
 	return local + "@" + domain
 }

@@ -22,19 +22,17 @@ const PercentWhole Percent = 10000
 
 var errBadDecimal = errors.New("not a decimal number")
 
-// currencyExponents lists the ISO 4217 currencies whose minor unit is not 1/100.
-var currencyExponents = map[string]int{
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-	"PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}
-
-// CurrencyExponent is the number of decimal places of a currency's minor unit.
+// CurrencyExponent is the number of decimal places of a currency's minor unit (ISO 4217).
 func CurrencyExponent(code string) int {
-	if e, ok := currencyExponents[strings.ToUpper(code)]; ok {
-		return e
+	switch strings.ToUpper(code) {
+	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+		"VND", "VUV", "XAF", "XOF", "XPF":
+		return 0
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return 3
+	default:
+		return 2
 	}
-	return 2
 }
 
 // ParseMoney reads a decimal string such as "3075.0" or "12.345" into minor units with the

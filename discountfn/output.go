@@ -4,6 +4,9 @@ package discountfn
 // CartDeliveryOptionsDiscountsGenerateRunResult). Field names and optionality follow the
 // schema exactly; outputs are validated against it in tests.
 
+// MaxOutputBytes is the platform's cap on a function's output; an answer above it is dropped.
+const MaxOutputBytes = 20_000
+
 // RunResult is the JSON both run targets return: {"operations": [...]}.
 type RunResult struct {
 	Operations []Operation `json:"operations"`

@@ -537,7 +537,7 @@ func validateSegmentRules(p *problems, path string, r *SegmentRules) {
 		case c == "UK":
 			p.add(cp, "is not an ISO 3166-1 country code; the United Kingdom is GB")
 			continue
-		case !isoCountryCodes[c]:
+		case !isCountryCode(c):
 			p.add(cp, "is not an ISO 3166-1 country code")
 			continue
 		}
@@ -862,41 +862,47 @@ func indefiniteArticle(word string) string {
 }
 
 // isoCountryCodes is the ISO 3166-1 alpha-2 list, plus the codes the platform also uses for
-// Ascension Island (AC), Tristan da Cunha (TA) and Kosovo (XK).
-var isoCountryCodes = func() map[string]bool {
-	const list = "" +
-		"AC AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
-		"BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
-		"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ " +
-		"DE DJ DK DM DO DZ " +
-		"EC EE EG EH ER ES ET " +
-		"FI FJ FK FM FO FR " +
-		"GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY " +
-		"HK HM HN HR HT HU " +
-		"ID IE IL IM IN IO IQ IR IS IT " +
-		"JE JM JO JP " +
-		"KE KG KH KI KM KN KP KR KW KY KZ " +
-		"LA LB LC LI LK LR LS LT LU LV LY " +
-		"MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ " +
-		"NA NC NE NF NG NI NL NO NP NR NU NZ " +
-		"OM " +
-		"PA PE PF PG PH PK PL PM PN PR PS PT PW PY " +
-		"QA " +
-		"RE RO RS RU RW " +
-		"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ " +
-		"TA TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ " +
-		"UA UG UM US UY UZ " +
-		"VA VC VE VG VI VN VU " +
-		"WF WS " +
-		"XK " +
-		"YE YT " +
-		"ZA ZM ZW"
-	m := make(map[string]bool, 256)
-	for _, c := range strings.Fields(list) {
-		m[c] = true
+// Ascension Island (AC), Tristan da Cunha (TA) and Kosovo (XK): two letters and a space each.
+const isoCountryCodes = "" +
+	"AC AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
+	"BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
+	"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ " +
+	"DE DJ DK DM DO DZ " +
+	"EC EE EG EH ER ES ET " +
+	"FI FJ FK FM FO FR " +
+	"GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY " +
+	"HK HM HN HR HT HU " +
+	"ID IE IL IM IN IO IQ IR IS IT " +
+	"JE JM JO JP " +
+	"KE KG KH KI KM KN KP KR KW KY KZ " +
+	"LA LB LC LI LK LR LS LT LU LV LY " +
+	"MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ " +
+	"NA NC NE NF NG NI NL NO NP NR NU NZ " +
+	"OM " +
+	"PA PE PF PG PH PK PL PM PN PR PS PT PW PY " +
+	"QA " +
+	"RE RO RS RU RW " +
+	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ " +
+	"TA TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ " +
+	"UA UG UM US UY UZ " +
+	"VA VC VE VG VI VN VU " +
+	"WF WS " +
+	"XK " +
+	"YE YT " +
+	"ZA ZM ZW "
+
+// isCountryCode reports whether c is one of isoCountryCodes.
+func isCountryCode(c string) bool {
+	if len(c) != 2 {
+		return false
 	}
-	return m
-}()
+	for i := 0; i+2 <= len(isoCountryCodes); i += 3 {
+		if isoCountryCodes[i:i+2] == c {
+			return true
+		}
+	}
+	return false
+}
 
 // tiersShip reports whether any tier gives free shipping.
 func tiersShip(tiers []Tier) bool {

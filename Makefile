@@ -1,0 +1,34 @@
+# Everyday commands. CI runs `make test` (.ci/run).
+
+# Use the Go toolchain on PATH, or the one in its usual install place if PATH has none.
+ifeq ($(shell command -v go 2>/dev/null),)
+export PATH := $(PATH):/usr/local/go/bin
+endif
+
+.PHONY: run test lint bench fuzz generate
+
+# Start the app (cmd/regulars).
+run:
+	go run ./cmd/regulars
+
+# Everything CI checks: lint, go test -race against SQLite and a throwaway PostgreSQL
+# database, timing budgets, and the function extension's node tests. See scripts/test.
+test:
+	scripts/test
+
+# gofmt -l must list nothing; go vet must pass.
+lint:
+	scripts/lint
+
+# Benchmarks, on SQLite and a throwaway PostgreSQL database.
+bench:
+	scripts/ensure-postgres
+	scripts/with-test-db go test -run='^$$' -bench=. -benchmem ./...
+
+# Fuzz the discount engine for a minute.
+fuzz:
+	go test -run=^$$ -fuzz=FuzzEvaluate -fuzztime=60s ./discountfn
+
+# Regenerate generated code (placeholder: runs whatever //go:generate lines exist).
+generate:
+	go generate ./...

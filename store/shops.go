@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// Shop is an installed shop.
+type Shop struct {
+	Domain    string // e.g. "example.myshopify.com"; the key of every other table
+	Currency  string // ISO 4217 code of the shop's money
+	Timezone  string // IANA name, e.g. "Europe/Paris"
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type shopRow struct {
+	Domain    string    `gorm:"column:domain;primaryKey"`
+	Currency  string    `gorm:"column:currency"`
+	Timezone  string    `gorm:"column:timezone"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+	UpdatedAt time.Time `gorm:"column:updated_at"`
+}
+
+func (shopRow) TableName() string { return "shops" }
+
+func (r shopRow) shop() Shop {
+	return Shop{
+		Domain:    r.Domain,
+		Currency:  r.Currency,
+		Timezone:  r.Timezone,
+		CreatedAt: r.CreatedAt.UTC(),
+		UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+// UpsertShop creates the shop or updates its currency and timezone, and returns it as stored.
+// CreatedAt and UpdatedAt in the argument are ignored.
+func (s *Store) UpsertShop(ctx context.Context, shop Shop) (Shop, error) {
+	if err := requireNonEmpty("shop domain", shop.Domain); err != nil {
+		return Shop{}, fmt.Errorf("store: upsert shop: %w", err)
+	}
+	now := s.timestamp()
+	row := shopRow{
+		Domain:    shop.Domain,
+		Currency:  shop.Currency,
+		Timezone:  shop.Timezone,
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	db := s.db.WithContext(ctx)
+	err := db.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "domain"}},
+		DoUpdates: clause.AssignmentColumns([]string{"currency", "timezone", "updated_at"}),
+	}).Create(&row).Error
+	if err != nil {
+		return Shop{}, fmt.Errorf("store: upsert shop %q: %w", shop.Domain, translate(err))
+	}
+	return s.GetShop(ctx, shop.Domain)
+}
+
+// GetShop returns the shop, or ErrNotFound.
+func (s *Store) GetShop(ctx context.Context, domain string) (Shop, error) {
+	var row shopRow
+	err := s.db.WithContext(ctx).Where("domain = ?", domain).Take(&row).Error
+	if err != nil {
+		return Shop{}, fmt.Errorf("store: get shop %q: %w", domain, translate(err))
+	}
+	return row.shop(), nil
+}

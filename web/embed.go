@@ -1,0 +1,10 @@
+// Package web holds the browser-facing assets embedded in the binary.
+package web
+
+import "embed"
+
+// Devtools is the development-only checkout simulator page, served by the app in development
+// mode at /dev/.
+//
+//go:embed devtools
+var Devtools embed.FS
