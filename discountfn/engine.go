@@ -270,11 +270,11 @@ func (ec *evalContext) measure(m *matcher) (Money, int) {
 	}
 	var sub Money
 	var qty int
+	selected := ec.matches(m)
 	for i := range ec.cart.lines {
-		l := &ec.cart.lines[i]
-		if m.match(l) {
-			sub += l.total
-			qty += l.quantity
+		if selected[i] {
+			sub += ec.cart.lines[i].total
+			qty += ec.cart.lines[i].quantity
 		}
 	}
 	return sub, qty
@@ -286,6 +286,11 @@ func (ec *evalContext) checkCondition(c *compiledOffer) (Reason, string) {
 	sub, qty := ec.measure(c.qual)
 	rate := ec.cart.rate
 	switch {
+	case qty == 0 && !c.qual.all && cond.MinQuantity == 0 && cond.MinSubtotal == 0:
+		// A scoped qualifying set needs at least one of its items (an explicit minimum says so
+		// itself, with a hint): this is also what lets the index skip offers whose products
+		// are not in the cart.
+		return ReasonNoTargets, "no qualifying item in the cart"
 	case cond.MinSubtotal > 0 && sub < rate.Convert(cond.MinSubtotal):
 		return ReasonSubtotalTooLow, "qualifying subtotal " + ec.formatAmount(sub) + ", needs " + ec.formatAmount(rate.Convert(cond.MinSubtotal))
 	case cond.MaxSubtotal > 0 && sub > rate.Convert(cond.MaxSubtotal):
@@ -463,7 +468,10 @@ func (ec *evalContext) finalAmounts(kept []*liveOffer) {
 			for _, sh := range items.shares {
 				remaining[sh.line] -= sh.amount
 			}
-			lo.out.Amount, lo.out.Lines = items.amount, ec.publish(items.shares)
+			lo.out.Amount = items.amount
+			if ec.publishAll || lo.c.ID == ec.callingOffer {
+				lo.out.Lines = ec.publish(items.shares)
+			}
 		}
 	}
 	remainingShip := map[string]Money{}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,6 +148,27 @@ func FuzzEvaluate(f *testing.F) {
 				ops, _ := json.Marshal(res.RunResult())
 				if len(ops) > 20000 {
 					t.Fatalf("operations are %d bytes, over the platform's cap", len(ops))
+				}
+			}
+
+			// A platform call evaluates only the offers the index says the cart can reach;
+			// every offer it leaves out must fail in the explaining run too, and the ones it
+			// evaluates must come out the same.
+			for _, o := range offers {
+				call, err := set.Evaluate(Request{Input: expandCart(cart, set), Target: target, Now: now, OfferID: o.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, want := outcomeSummary(call), outcomeSummary(res)
+				for id, w := range want {
+					g, evaluated := got[id]
+					applied := strings.HasPrefix(w, "true")
+					if !evaluated && applied {
+						t.Fatalf("offer %s applies when explained but the index skipped it", id)
+					}
+					if evaluated && strings.Fields(g)[0] != strings.Fields(w)[0] {
+						t.Fatalf("offer %s: platform call %q, explained %q", id, g, w)
+					}
 				}
 			}
 

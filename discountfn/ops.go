@@ -61,8 +61,9 @@ func classAllowed(allowed []DiscountClass, c DiscountClass) bool {
 
 func (ec *evalContext) orderOperation(lo *liveOffer, code *DiscountCode) Operation {
 	excluded := []string{}
+	targets := ec.matches(lo.c.targets)
 	for i := range ec.cart.lines {
-		if !lo.c.targets.match(&ec.cart.lines[i]) {
+		if !targets[i] {
 			excluded = append(excluded, ec.cart.lines[i].id)
 		}
 	}

@@ -55,8 +55,10 @@ type Outcome struct {
 	Detail  string          `json:"detail,omitempty"`
 	Code    string          `json:"code,omitempty"`
 	// Amount is the item discount (product or order) in the cart currency's minor units.
-	Amount Money            `json:"amount"`
-	Lines  []LineAllocation `json:"lines,omitempty"`
+	Amount Money `json:"amount"`
+	// Lines splits Amount over the cart lines. It is filled for the calling offer, and for
+	// every offer when the request explains or names no offer.
+	Lines []LineAllocation `json:"lines,omitempty"`
 	// ShippingAmount is the shipping discount, per delivery option in Delivery.
 	ShippingAmount Money                `json:"shipping_amount"`
 	Delivery       []DeliveryAllocation `json:"delivery,omitempty"`

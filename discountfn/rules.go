@@ -20,6 +20,11 @@ type evalContext struct {
 	topSegment     int      // index into set.segments of the buyer's highest segment; -1 none
 	segmentDone    bool
 	original       []Money // every line's undiscounted total, see originalAmounts
+	matchCache     map[*matcher][]bool
+	// Line allocations are published for the calling offer, or for every offer when the
+	// request explains or names no offer; a platform call needs only its own.
+	callingOffer string
+	publishAll   bool
 }
 
 func newEvalContext(set *OfferSet, cart *cartView, req *Request) *evalContext {
@@ -35,6 +40,9 @@ func newEvalContext(set *OfferSet, cart *cartView, req *Request) *evalContext {
 		now:        req.Now,
 		today:      req.Now.In(loc).Format(time.DateOnly),
 		topSegment: -1,
+
+		callingOffer: req.OfferID,
+		publishAll:   req.Explain || req.OfferID == "",
 	}
 	// Our history is authoritative, but before the backfill finishes the platform may know of
 	// more orders; taking the larger count never hands a first-order offer to a regular.

@@ -44,6 +44,23 @@ func toSet(ids []string) map[string]struct{} {
 	return m
 }
 
+// matches says, for each cart line, whether the matcher selects it. It is computed once per
+// matcher per evaluation: several checks and the final amounts ask the same question.
+func (ec *evalContext) matches(m *matcher) []bool {
+	if v, ok := ec.matchCache[m]; ok {
+		return v
+	}
+	v := make([]bool, len(ec.cart.lines))
+	for i := range ec.cart.lines {
+		v[i] = m.match(&ec.cart.lines[i])
+	}
+	if ec.matchCache == nil {
+		ec.matchCache = make(map[*matcher][]bool, 8)
+	}
+	ec.matchCache[m] = v
+	return v
+}
+
 func (m *matcher) match(l *lineView) bool {
 	if m.plain {
 		return true
@@ -92,9 +109,10 @@ type pick struct {
 // When every unit is taken the order does not matter, and the picks come in line-id order.
 func (ec *evalContext) pickCheapest(m *matcher, maxUnits int, remaining []Money) []pick {
 	lines := ec.cart.lines
+	selected := ec.matches(m)
 	idx := make([]int, 0, len(lines))
 	for _, i := range ec.cart.byRank {
-		if remaining[i] > 0 && m.match(&lines[i]) {
+		if remaining[i] > 0 && selected[i] {
 			idx = append(idx, i)
 		}
 	}
@@ -167,16 +185,23 @@ func (ec *evalContext) allocateProportional(amount Money, picks []pick) []share 
 		rems[i] = remainder{i: i, rem: r}
 		given += Money(q)
 	}
+	// The leftover units (fewer than the lines) go to the largest remainders, ties by line id.
 	rank := ec.cart.rank
-	slices.SortFunc(rems, func(a, b remainder) int {
-		if c := cmp.Compare(b.rem, a.rem); c != 0 {
-			return c
+	better := func(a, b remainder) bool {
+		if a.rem != b.rem {
+			return a.rem > b.rem
 		}
-		return cmp.Compare(rank[out[a.i].line], rank[out[b.i].line])
-	})
-	for i := 0; given < amount; i++ {
-		out[rems[i%len(rems)].i].amount++
-		given++
+		return rank[out[a.i].line] < rank[out[b.i].line]
+	}
+	for ; given < amount; given++ {
+		best := -1
+		for j, r := range rems {
+			if r.i >= 0 && (best < 0 || better(r, rems[best])) {
+				best = j
+			}
+		}
+		out[rems[best].i].amount++
+		rems[best].i = -1 // taken
 	}
 	return ec.compactShares(out)
 }
@@ -233,8 +258,9 @@ type itemValue struct {
 // capacity is what the matching lines have left: the base of a discount on all their units.
 func (ec *evalContext) capacity(m *matcher, remaining []Money) Money {
 	var t Money
+	selected := ec.matches(m)
 	for i := range ec.cart.lines {
-		if remaining[i] > 0 && m.match(&ec.cart.lines[i]) {
+		if remaining[i] > 0 && selected[i] {
 			t += remaining[i]
 		}
 	}
@@ -273,10 +299,9 @@ func (ec *evalContext) applyFixed(amount, cap Money, picks []pick, split bool) i
 func (ec *evalContext) pickBuyXGetY(c *compiledOffer, remaining []Money) (picks []pick, buyUnits int) {
 	b := c.Value.BuyXGetY
 	lines := ec.cart.lines
-	inBuy := make([]bool, len(lines))
+	inBuy, inGet := ec.matches(c.buy), ec.matches(c.get)
 	for i := range lines {
-		if c.buy.match(&lines[i]) {
-			inBuy[i] = true
+		if inBuy[i] {
 			buyUnits += lines[i].quantity
 		}
 	}
@@ -285,7 +310,7 @@ func (ec *evalContext) pickBuyXGetY(c *compiledOffer, remaining []Money) (picks 
 	}
 	idx := make([]int, 0, len(lines))
 	for i := range lines {
-		if remaining[i] > 0 && c.get.match(&lines[i]) {
+		if remaining[i] > 0 && inGet[i] {
 			idx = append(idx, i)
 		}
 	}
