@@ -46,11 +46,11 @@ func (s *Server) requireCheckoutToken(c *fiber.Ctx) error {
 	scheme, token, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return unauthorized(errors.New("no bearer token"))
+		return unauthorized("checkout token", errors.New("no bearer token"))
 	}
 	shop, err := VerifyCheckoutToken(s.cfg.CheckoutSigningKey, token, s.now())
 	if err != nil {
-		return unauthorized(err)
+		return unauthorized("checkout token", err)
 	}
 	c.Locals(shopKey{}, shop)
 	return c.Next()

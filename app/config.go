@@ -19,6 +19,11 @@ const (
 	EnvProduction Env = "production"
 )
 
+// DevAppSecret is the app's API secret in development when SHOPIFY_API_SECRET is not set:
+// the local platform stand-in signs webhooks with it. It is public, so it is refused in
+// production.
+const DevAppSecret = "DEVELOPMENT-ONLY-regulars-app-secret-not-secret"
+
 // DevCheckoutSigningKey signs checkout tokens in development when
 // REGULARS_CHECKOUT_SIGNING_KEY is not set. It is public (it is in the source), so it is
 // refused in production.
@@ -32,11 +37,14 @@ const (
 	// arrive, so the deadline stays well inside the largest timeout.
 	minCheckoutDeadline = 10 * time.Millisecond
 	maxCheckoutDeadline = 1900 * time.Millisecond
-	// The platform caps function input at 128,000 bytes (scaled up for large carts), so the
-	// limit may never be below that: a real checkout would be refused.
-	defaultMaxBodyBytes = 256 << 10
-	minMaxBodyBytes     = 128_000
-	maxMaxBodyBytes     = 16 << 20
+	// The limit covers every request. The platform caps function input at 128,000 bytes,
+	// scaled up to ten times for large carts, so the limit may never be below 1,280,000 bytes
+	// (a real checkout would be refused); order webhooks of very large orders are bigger still.
+	defaultMaxBodyBytes   = 4 << 20
+	minMaxBodyBytes       = 1_280_000
+	maxMaxBodyBytes       = 32 << 20
+	defaultWebhookWorkers = 4
+	maxWebhookWorkers     = 64
 	// minSigningKeyBytes is the shortest key accepted for HS256 (RFC 7518 section 3.2: a key
 	// of at least the hash size).
 	minSigningKeyBytes = 32
@@ -50,6 +58,9 @@ const (
 	envCheckoutDeadline   = "REGULARS_CHECKOUT_DEADLINE"
 	envMaxBodyBytes       = "REGULARS_MAX_BODY_BYTES"
 	envDatabaseURL        = "DATABASE_URL"
+	envAppSecret          = "SHOPIFY_API_SECRET"
+	envPreviousAppSecret  = "SHOPIFY_API_SECRET_PREVIOUS"
+	envWebhookWorkers     = "REGULARS_WEBHOOK_WORKERS"
 )
 
 // Config is the whole configuration of the service, read once at start and passed down.
@@ -69,6 +80,12 @@ type Config struct {
 	// DatabaseURL is the PostgreSQL DSN; empty means the embedded SQLite file regulars.db
 	// (DATABASE_URL).
 	DatabaseURL string
+	// AppSecrets verify webhook signatures: the app's API secret (SHOPIFY_API_SECRET, required
+	// in production) and, during a rotation, the previous one (SHOPIFY_API_SECRET_PREVIOUS).
+	AppSecrets [][]byte
+	// WebhookWorkers is how many goroutines process stored webhook events
+	// (REGULARS_WEBHOOK_WORKERS, default 4; 0 stores deliveries without processing them).
+	WebhookWorkers int
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in production, a map in
@@ -80,6 +97,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		CheckoutDeadline: defaultCheckoutDeadline,
 		MaxBodyBytes:     defaultMaxBodyBytes,
 		DatabaseURL:      strings.TrimSpace(getenv(envDatabaseURL)),
+		WebhookWorkers:   defaultWebhookWorkers,
 	}
 	var errs []error
 
@@ -135,6 +153,33 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				envMaxBodyBytes, n, minMaxBodyBytes, maxMaxBodyBytes, minMaxBodyBytes))
 		default:
 			cfg.MaxBodyBytes = n
+		}
+	}
+
+	secret := strings.TrimSpace(getenv(envAppSecret))
+	switch {
+	case secret == "" && cfg.Env == EnvProduction:
+		errs = append(errs, fmt.Errorf("%s is required in production", envAppSecret))
+	case secret == "":
+		cfg.AppSecrets = [][]byte{[]byte(DevAppSecret)}
+	case secret == DevAppSecret && cfg.Env == EnvProduction:
+		errs = append(errs, fmt.Errorf("%s: the development secret must not be used in production", envAppSecret))
+	default:
+		cfg.AppSecrets = [][]byte{[]byte(secret)}
+	}
+	if prev := strings.TrimSpace(getenv(envPreviousAppSecret)); prev != "" {
+		cfg.AppSecrets = append(cfg.AppSecrets, []byte(prev))
+	}
+
+	if v := strings.TrimSpace(getenv(envWebhookWorkers)); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number: %w", envWebhookWorkers, v, err))
+		case n < 0 || n > maxWebhookWorkers:
+			errs = append(errs, fmt.Errorf("%s: %d is outside 0..%d", envWebhookWorkers, n, maxWebhookWorkers))
+		default:
+			cfg.WebhookWorkers = n
 		}
 	}
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,8 @@ func TestLoadConfig(t *testing.T) {
 			env:  map[string]string{},
 			want: Config{
 				Addr: ":8080", Env: EnvDevelopment, CheckoutSigningKey: []byte(DevCheckoutSigningKey),
-				CheckoutDeadline: 250 * time.Millisecond, MaxBodyBytes: 262144,
+				CheckoutDeadline: 250 * time.Millisecond, MaxBodyBytes: 4 << 20,
+				AppSecrets: [][]byte{[]byte(DevAppSecret)}, WebhookWorkers: 4,
 			},
 		},
 		{
@@ -27,12 +29,15 @@ func TestLoadConfig(t *testing.T) {
 			env: map[string]string{
 				"REGULARS_ADDR": "127.0.0.1:9000", "REGULARS_ENV": "production",
 				"REGULARS_CHECKOUT_SIGNING_KEY": strongKey + "\n", "REGULARS_CHECKOUT_DEADLINE": "1.5s",
-				"REGULARS_MAX_BODY_BYTES": "128000", "DATABASE_URL": "postgres://regulars@db/regulars",
+				"REGULARS_MAX_BODY_BYTES": "1280000", "DATABASE_URL": "postgres://regulars@db/regulars",
+				"SHOPIFY_API_SECRET": "new-secret\n", "SHOPIFY_API_SECRET_PREVIOUS": "old-secret",
+				"REGULARS_WEBHOOK_WORKERS": "0",
 			},
 			want: Config{
 				Addr: "127.0.0.1:9000", Env: EnvProduction, CheckoutSigningKey: []byte(strongKey),
-				CheckoutDeadline: 1500 * time.Millisecond, MaxBodyBytes: 128000,
+				CheckoutDeadline: 1500 * time.Millisecond, MaxBodyBytes: 1280000,
 				DatabaseURL: "postgres://regulars@db/regulars",
+				AppSecrets:  [][]byte{[]byte("new-secret"), []byte("old-secret")}, WebhookWorkers: 0,
 			},
 		},
 		{
@@ -40,13 +45,29 @@ func TestLoadConfig(t *testing.T) {
 			env:  map[string]string{"REGULARS_CHECKOUT_DEADLINE": "10ms"},
 			want: Config{
 				Addr: ":8080", Env: EnvDevelopment, CheckoutSigningKey: []byte(DevCheckoutSigningKey),
-				CheckoutDeadline: 10 * time.Millisecond, MaxBodyBytes: 262144,
+				CheckoutDeadline: 10 * time.Millisecond, MaxBodyBytes: 4 << 20,
+				AppSecrets: [][]byte{[]byte(DevAppSecret)}, WebhookWorkers: 4,
 			},
 		},
 		{
 			name:    "production requires a key",
 			env:     map[string]string{"REGULARS_ENV": "production"},
-			wantErr: []string{"REGULARS_CHECKOUT_SIGNING_KEY is required in production"},
+			wantErr: []string{"REGULARS_CHECKOUT_SIGNING_KEY is required in production", "SHOPIFY_API_SECRET is required in production"},
+		},
+		{
+			name:    "production refuses the development app secret",
+			env:     map[string]string{"REGULARS_ENV": "production", "SHOPIFY_API_SECRET": DevAppSecret},
+			wantErr: []string{"SHOPIFY_API_SECRET: the development secret"},
+		},
+		{
+			name:    "worker count out of range",
+			env:     map[string]string{"REGULARS_WEBHOOK_WORKERS": "65"},
+			wantErr: []string{"REGULARS_WEBHOOK_WORKERS: 65 is outside 0..64"},
+		},
+		{
+			name:    "worker count not a number",
+			env:     map[string]string{"REGULARS_WEBHOOK_WORKERS": "many"},
+			wantErr: []string{`REGULARS_WEBHOOK_WORKERS: "many" is not a whole number`},
 		},
 		{
 			name:    "production refuses the development key",
@@ -91,7 +112,7 @@ func TestLoadConfig(t *testing.T) {
 		{
 			name:    "body limit below the platform's input cap",
 			env:     map[string]string{"REGULARS_MAX_BODY_BYTES": "65536"},
-			wantErr: []string{"REGULARS_MAX_BODY_BYTES: 65536 is outside 128000.."},
+			wantErr: []string{"REGULARS_MAX_BODY_BYTES: 65536 is outside 1280000.."},
 		},
 		{
 			name: "every problem is reported",
@@ -122,8 +143,12 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("CheckoutSigningKey = %q, want %q", got.CheckoutSigningKey, tt.want.CheckoutSigningKey)
 			}
 			got.CheckoutSigningKey, tt.want.CheckoutSigningKey = nil, nil
+			if fmt.Sprint(got.AppSecrets) != fmt.Sprint(tt.want.AppSecrets) {
+				t.Errorf("AppSecrets = %q, want %q", got.AppSecrets, tt.want.AppSecrets)
+			}
 			if got.Addr != tt.want.Addr || got.Env != tt.want.Env || got.CheckoutDeadline != tt.want.CheckoutDeadline ||
-				got.MaxBodyBytes != tt.want.MaxBodyBytes || got.DatabaseURL != tt.want.DatabaseURL {
+				got.MaxBodyBytes != tt.want.MaxBodyBytes || got.DatabaseURL != tt.want.DatabaseURL ||
+				got.WebhookWorkers != tt.want.WebhookWorkers {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})

@@ -1,13 +1,19 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/regularsapp/regulars/discountfn"
+	"github.com/regularsapp/regulars/store"
+	"github.com/regularsapp/regulars/webhooks"
 )
 
 // In development, Run seeds a demo shop so the checkout endpoint can be tried at once.
@@ -129,30 +135,17 @@ func demoOfferSet() (*discountfn.OfferSet, error) {
 	return set, nil
 }
 
-// demoFacts is a demo customer's history: orders a month apart, ending a week ago.
-func demoFacts(c demoCustomer, now time.Time) discountfn.Facts {
-	var f discountfn.Facts
-	for i := 0; i < c.orders; i++ {
-		po := discountfn.PastOrder{PlacedAt: now.AddDate(0, -i, -7), NetSpend: c.spend, DeliveryMethod: "Standard"}
-		if i == c.orders-1 {
-			po.Codes = c.codes
+// seedDemo puts the demo shop into the store, unless it is there already (a merchant's edits
+// on an existing development database are kept): the shop, its offers, and its customers'
+// order history, delivered as signed webhooks through the same receiver the platform uses.
+// It then prints a checkout token for the shop with a curl command for addr.
+func seedDemo(ctx context.Context, st *store.Store, rcv *webhooks.Receiver, secret, key []byte, addr net.Addr, now time.Time, w io.Writer) error {
+	if _, err := st.GetShop(ctx, demoShop); errors.Is(err, store.ErrNotFound) {
+		if err := seedDemoShop(ctx, st, rcv, secret, now); err != nil {
+			return fmt.Errorf("seed demo shop: %w", err)
 		}
-		f.History.Orders = append(f.History.Orders, po)
-	}
-	return f
-}
-
-// seedDemo loads the demo shop into src and prints a checkout token for it with a curl
-// command that calls the endpoint listening on addr.
-func seedDemo(src *MemorySource, key []byte, addr net.Addr, now time.Time, w io.Writer) error {
-	set, err := demoOfferSet()
-	if err != nil {
-		return err
-	}
-	src.SetOffers(demoShop, set, nil)
-	for _, c := range demoCustomers() {
-		facts := demoFacts(c, now)
-		src.SetFacts(demoShop, discountfn.Buyer{CustomerID: c.ID, Email: discountfn.NormalizeEmail(c.Email)}, facts)
+	} else if err != nil {
+		return fmt.Errorf("seed demo shop: %w", err)
 	}
 	token, err := MintCheckoutToken(key, demoShop, now)
 	if err != nil {
@@ -162,19 +155,89 @@ func seedDemo(src *MemorySource, key []byte, addr net.Addr, now time.Time, w io.
 	if err != nil {
 		return fmt.Errorf("demo input: %w", err)
 	}
-	url := "http://" + browsableHost(addr) + "/checkout/cart-lines"
+	base := "http://" + browsableHost(addr)
 	_, err = fmt.Fprintf(w, `
-DEVELOPMENT MODE: demo shop %s seeded with offers %s and %s.
+DEVELOPMENT MODE: demo shop %s (offers, customers and their order history) is in the database.
+Open the checkout simulator:
+  %s/
 Checkout token (signed with the development key):
   %s
 Try the checkout endpoint:
-  curl -sS -X POST '%s' -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' --data '%s'
+  curl -sS -X POST '%s/checkout/cart-lines' -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' --data '%s'
 
-`, demoShop, demoOrderOfferID, demoFreeShipOffer, token, url, token, body)
+`, demoShop, base, token, base, token, body)
 	if err != nil {
 		return fmt.Errorf("print demo: %w", err)
 	}
 	return nil
+}
+
+func seedDemoShop(ctx context.Context, st *store.Store, rcv *webhooks.Receiver, secret []byte, now time.Time) error {
+	if _, err := st.UpsertShop(ctx, store.Shop{Domain: demoShop, Currency: "USD", Timezone: "UTC"}); err != nil {
+		return err
+	}
+	for _, o := range demoOffers() {
+		config, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		if _, err := st.SaveOffer(ctx, demoShop, o.ID, string(o.Status), config, 0); err != nil {
+			return err
+		}
+	}
+	for _, c := range demoCustomers() {
+		for i, order := range demoOrders(c, now) {
+			body, err := json.Marshal(order)
+			if err != nil {
+				return err
+			}
+			_, err = rcv.Receive(ctx, webhooks.Delivery{
+				Topic: "orders/create", Shop: demoShop, EventID: fmt.Sprintf("demo-%s-%d", c.ID, i),
+				Signature: webhooks.Sign(secret, body), Body: body, TriggeredAt: now,
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// demoOrders is a demo customer's history as order webhook bodies: one order a month, ending
+// a week ago, the oldest using the customer's codes.
+func demoOrders(c demoCustomer, now time.Time) []map[string]any {
+	var orders []map[string]any
+	for i := 0; i < c.orders; i++ {
+		placed := now.AddDate(0, -i, -7).UTC().Format(time.RFC3339)
+		id := 1_000_000*demoCustomerNumber(c.ID) + int64(i) + 1
+		order := map[string]any{
+			"id": id, "email": c.Email, "created_at": placed, "updated_at": placed,
+			"currency": "USD", "presentment_currency": "USD", "financial_status": "paid", "test": false,
+			"total_price": discountfn.FormatMoney(c.spend, 2), "subtotal_price": discountfn.FormatMoney(c.spend, 2),
+			"total_discounts":       "0.00",
+			"payment_gateway_names": []string{"shopify_payments"},
+			"customer":              map[string]any{"id": demoCustomerNumber(c.ID), "email": c.Email, "tags": strings.Join(c.Tags, ", ")},
+			"shipping_lines":        []map[string]any{{"title": "Standard", "price": "4.99"}},
+			"line_items": []map[string]any{{
+				"id": id*10 + 1, "product_id": 21, "variant_id": 2101, "quantity": 1, "price": discountfn.FormatMoney(c.spend, 2),
+			}},
+		}
+		if i == c.orders-1 {
+			var codes []map[string]any
+			for _, code := range c.codes {
+				codes = append(codes, map[string]any{"code": code, "amount": "0.00", "type": "percentage"})
+			}
+			order["discount_codes"] = codes
+		}
+		orders = append(orders, order)
+	}
+	return orders
+}
+
+// demoCustomerNumber is the numeric id in a customer gid.
+func demoCustomerNumber(gid string) int64 {
+	n, _ := strconv.ParseInt(gid[strings.LastIndexByte(gid, '/')+1:], 10, 64)
+	return n
 }
 
 // demoInput is a function input for a 60.00 cart of two lines, called by offerID's discount.

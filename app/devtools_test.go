@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -8,24 +9,30 @@ import (
 	"testing"
 
 	"github.com/regularsapp/regulars/discountfn"
+	"github.com/regularsapp/regulars/store"
+	"github.com/regularsapp/regulars/store/storetest"
+	"github.com/regularsapp/regulars/webhooks"
 )
 
-// newDemoEnv is a server over the seeded demo shop, as `make run` starts it.
-func newDemoEnv(t *testing.T, env Env) *testEnv {
+// newDemoEnv is a server over the demo shop seeded into a real store, its order history
+// delivered as signed webhooks and processed by the real workers, as `make run` does.
+func newDemoEnv(t *testing.T, env Env, st *store.Store) *testEnv {
 	t.Helper()
-	mem := NewMemorySource()
-	set, err := demoOfferSet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem.SetOffers(demoShop, set, nil)
-	for _, c := range demoCustomers() {
-		mem.SetFacts(demoShop, discountfn.Buyer{CustomerID: c.ID, Email: discountfn.NormalizeEmail(c.Email)}, demoFacts(c, testNow()))
-	}
+	ctx := context.Background()
 	cfg := testConfig()
 	cfg.Env = env
-	e := &testEnv{src: &recordingSource{inner: mem}, logs: &syncBuffer{}}
-	e.srv = New(cfg, e.src, slog.New(slog.NewJSONHandler(e.logs, nil)), testNow)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	rcv := webhooks.NewReceiver(st, cfg.AppSecrets, testNow)
+	if err := seedDemoShop(ctx, st, rcv, cfg.AppSecrets[0], testNow()); err != nil {
+		t.Fatal(err)
+	}
+	processed, err := webhooks.NewWorker(st, webhooks.NewProcessor(st, testNow, logger)).DrainOnce(ctx)
+	if err != nil || processed == 0 {
+		t.Fatalf("processing the demo history: %d events, %v", processed, err)
+	}
+	e := &testEnv{src: &recordingSource{inner: NewStoreSource(st)}, logs: logs}
+	e.srv = New(cfg, Deps{Source: e.src, Webhooks: rcv, Logger: logger, Now: testNow})
 	return e
 }
 
@@ -34,7 +41,7 @@ func TestDevtoolsOnlyInDevelopment(t *testing.T) {
 		env  Env
 		want int
 	}{{EnvDevelopment, http.StatusOK}, {EnvProduction, http.StatusNotFound}} {
-		e := newDemoEnv(t, tt.env)
+		e := newDemoEnv(t, tt.env, storetest.SQLite(t))
 		for _, path := range []string{"/dev/", "/dev/api/demo"} {
 			resp, body := e.do(t, http.MethodGet, path, "", nil)
 			if resp.StatusCode != tt.want {
@@ -54,7 +61,10 @@ func TestDevtoolsOnlyInDevelopment(t *testing.T) {
 // TestDevSimulateExplainsEveryOffer runs the demo regular's cart through the simulator: the
 // regulars' reward applies with its code, and every other offer says why it did or did not.
 func TestDevSimulateExplainsEveryOffer(t *testing.T) {
-	e := newDemoEnv(t, EnvDevelopment)
+	storetest.Each(t, func(t *testing.T, st *store.Store) { testDevSimulate(t, newDemoEnv(t, EnvDevelopment, st)) })
+}
+
+func testDevSimulate(t *testing.T, e *testEnv) {
 	in := inputDoc(2, "")
 	cart := in["cart"].(map[string]any)
 	cart["buyerIdentity"] = map[string]any{"isAuthenticated": true, "email": "rita@example.com",

@@ -45,9 +45,10 @@ func badRequest(cause error, format string, args ...any) error {
 	return &requestError{kind: ErrBadRequest, msg: fmt.Sprintf(format, args...), cause: cause}
 }
 
-// unauthorized is a 401; the reason is kept for errors.Is but never sent.
-func unauthorized(cause error) error {
-	return &requestError{kind: ErrUnauthorized, msg: "unauthorized", cause: cause}
+// unauthorized is a 401 saying which credential failed (the checkout token, the webhook
+// signature); the reason is kept for errors.Is and logs but never sent.
+func unauthorized(what string, cause error) error {
+	return &requestError{kind: ErrUnauthorized, msg: "missing or invalid " + what, cause: cause}
 }
 
 // errorBody is every error response: {"error": "..."}.
@@ -64,9 +65,11 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		fiberErr *fiber.Error
 	)
 	switch {
-	case errors.Is(err, ErrUnauthorized):
-		status, msg = http.StatusUnauthorized, "missing or invalid checkout token"
+	case errors.As(err, &reqErr) && errors.Is(err, ErrUnauthorized):
+		status, msg = http.StatusUnauthorized, reqErr.msg
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="regulars"`)
+	case errors.Is(err, ErrUnauthorized):
+		status, msg = http.StatusUnauthorized, "unauthorized"
 	case errors.As(err, &reqErr) && errors.Is(err, ErrBadRequest):
 		status, msg = http.StatusBadRequest, reqErr.msg
 	case errors.As(err, &fiberErr):

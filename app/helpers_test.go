@@ -37,6 +37,7 @@ func testConfig() Config {
 		CheckoutSigningKey: []byte(testKey),
 		CheckoutDeadline:   100 * time.Millisecond,
 		MaxBodyBytes:       minMaxBodyBytes,
+		AppSecrets:         [][]byte{[]byte("test-app-secret")},
 	}
 }
 
@@ -78,7 +79,7 @@ func (b *syncBuffer) logRecords(t *testing.T) []map[string]any {
 // recordingSource wraps a MemorySource, records which shops were asked for, and can be made
 // slow, failing or panicking through its function fields.
 type recordingSource struct {
-	inner    *MemorySource
+	inner    CheckoutSource
 	checkout func(ctx context.Context, shop string) (*discountfn.OfferSet, discountfn.CodeBook, error)
 	facts    func(ctx context.Context, shop string, buyer discountfn.Buyer) (discountfn.Facts, error)
 
@@ -138,7 +139,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 	mem.SetOffers(shopB, mustOfferSet(t, percentOffer(offerB, 100*100)), nil)
 	env := &testEnv{src: &recordingSource{inner: mem}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	env.srv = New(cfg, env.src, logger, testNow)
+	env.srv = New(cfg, Deps{Source: env.src, Logger: logger, Now: testNow})
 	return env
 }
 

@@ -18,6 +18,11 @@ func (s *Server) routes(app *fiber.App) {
 	checkout := app.Group("/checkout", s.requireCheckoutToken)
 	checkout.Post("/cart-lines", s.checkoutHandler(discountfn.TargetCartLines))
 	checkout.Post("/delivery-options", s.checkoutHandler(discountfn.TargetDeliveryOptions))
+	// The platform's webhooks: verified by HMAC, not by a session.
+	if s.hooks != nil {
+		app.Post("/webhooks", s.webhookHandler)
+	}
+
 	if s.cfg.Env == EnvDevelopment {
 		s.devRoutes(app)
 	}

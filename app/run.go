@@ -8,10 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/regularsapp/regulars/store"
+	"github.com/regularsapp/regulars/webhooks"
 )
 
 // shutdownTimeout is how long in-flight requests get to finish on shutdown.
 const shutdownTimeout = 10 * time.Second
+
+// workerPoll is how often an idle webhook worker looks for new events.
+const workerPoll = 200 * time.Millisecond
 
 // Run is the whole service: it reads the configuration through getenv, logs JSON to stdout,
 // serves until ctx is cancelled, then shuts down gracefully. Configuration comes from the
@@ -30,24 +36,48 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer st.Close() //nolint:errcheck // nothing to do about a failed close at exit
+	// Migrations are numbered and recorded, and serialized across processes by a database
+	// lock, so every process may run them at start.
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	receiver := webhooks.NewReceiver(st, cfg.AppSecrets, time.Now)
+	processor := webhooks.NewProcessor(st, time.Now, logger)
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close() //nolint:errcheck // closed by the server first; this covers early returns
 
-	// The store will fill the source; until then it holds what development seeds.
-	src := NewMemorySource()
 	if cfg.Env == EnvDevelopment {
-		if err := seedDemo(src, cfg.CheckoutSigningKey, ln.Addr(), time.Now(), stdout); err != nil {
+		if err := seedDemo(ctx, st, receiver, cfg.AppSecrets[0], cfg.CheckoutSigningKey, ln.Addr(), time.Now(), stdout); err != nil {
 			return err
 		}
 	}
 
-	srv := New(cfg, src, logger, time.Now)
+	// Workers process stored webhook events until the service stops; with none configured,
+	// deliveries are stored and wait for a process that has workers.
+	workersCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	workersDone := make(chan struct{})
+	go func() {
+		defer close(workersDone)
+		if cfg.WebhookWorkers > 0 {
+			webhooks.RunWorkers(workersCtx, st, processor, cfg.WebhookWorkers, workerPoll)
+		}
+	}()
+	defer func() { stopWorkers(); <-workersDone }()
+
+	srv := New(cfg, Deps{Source: NewStoreSource(st), Webhooks: receiver, Logger: logger, Now: time.Now})
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
 	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", string(cfg.Env),
+		"database", st.Dialect(), "webhook_workers", cfg.WebhookWorkers,
 		"checkout_deadline", cfg.CheckoutDeadline.String(), "max_body_bytes", cfg.MaxBodyBytes)
 
 	select {

@@ -8,17 +8,27 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regularsapp/regulars/store/storetest"
 )
 
+// TestRun starts the whole service as `make run` does, on SQLite and on PostgreSQL: the demo
+// shop is seeded, its history goes through the webhook pipeline, and the endpoints answer.
 func TestRun(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testRun(t, "sqlite:"+filepath.Join(t.TempDir(), "run.db")) })
+	t.Run("postgres", func(t *testing.T) { testRun(t, storetest.NewPostgresDSN(t)) })
+}
+
+func testRun(t *testing.T, dsn string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out, stdout := io.Pipe()
-	env := map[string]string{"REGULARS_ADDR": "127.0.0.1:0", "REGULARS_CHECKOUT_DEADLINE": "500ms"}
+	env := map[string]string{"REGULARS_ADDR": "127.0.0.1:0", "REGULARS_CHECKOUT_DEADLINE": "500ms", "DATABASE_URL": dsn}
 
 	runErr := make(chan error, 1)
 	go func() {
@@ -97,6 +107,30 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("demo history processed by the workers", func(t *testing.T) {
+		// Rita's six orders arrive as webhooks; once the workers have stored them she
+		// qualifies for the regulars' reward.
+		in := inputDoc(1, "")
+		in["cart"].(map[string]any)["buyerIdentity"] = map[string]any{"isAuthenticated": true,
+			"customer": map[string]any{"id": "gid://shopify/Customer/1", "email": "rita@example.com", "numberOfOrders": 6}}
+		in["enteredDiscountCodes"] = []string{"REGULAR15"}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Post(base+"/dev/api/simulate", "application/json", strings.NewReader(string(mustJSON(t, in))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readBody(t, resp)
+			if strings.Contains(string(body), `"offer_id":"demo-regulars-15","title":"15% off for our regulars","classes":["ORDER"],"applied":true`) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the regular never qualified: %s", body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
 	cancel()
 	select {
 	case err := <-runErr:
@@ -126,7 +160,10 @@ func TestRunRefusesBadStart(t *testing.T) {
 	}{
 		{"arguments", []string{"serve"}, nil, "unexpected arguments"},
 		{"production without key", nil, map[string]string{"REGULARS_ENV": "production"}, "REGULARS_CHECKOUT_SIGNING_KEY"},
-		{"address in use", nil, map[string]string{"REGULARS_ADDR": taken.Addr().String()}, "listen on " + taken.Addr().String()},
+		{"address in use", nil, map[string]string{"REGULARS_ADDR": taken.Addr().String(),
+			"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "a.db")}, "listen on " + taken.Addr().String()},
+		{"unreachable database", nil, map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none?connect_timeout=2"}, "open database"},
+		{"not a database URL", nil, map[string]string{"DATABASE_URL": "mysql://x"}, "open database"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

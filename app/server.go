@@ -7,27 +7,42 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/regularsapp/regulars/webhooks"
 )
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	cfg Config
-	src CheckoutSource
-	log *slog.Logger
-	now func() time.Time
-	app *fiber.App
+	cfg   Config
+	src   CheckoutSource
+	hooks *webhooks.Receiver
+	log   *slog.Logger
+	now   func() time.Time
+	app   *fiber.App
 }
 
-// New builds the server and its Fiber app. now is the clock offers are evaluated at
-// (time.Now in production); a nil logger discards logs and a nil clock is time.Now.
-func New(cfg Config, src CheckoutSource, logger *slog.Logger, now func() time.Time) *Server {
+// Deps are the server's collaborators, built by Run (or a test).
+type Deps struct {
+	// Source serves the checkout endpoint's offers and facts.
+	Source CheckoutSource
+	// Webhooks stores verified deliveries; nil leaves /webhooks unregistered.
+	Webhooks *webhooks.Receiver
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock offers are evaluated at; nil is time.Now.
+	Now func() time.Time
+}
+
+// New builds the server and its Fiber app.
+func New(cfg Config, deps Deps) *Server {
+	logger, now := deps.Logger, deps.Now
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{cfg: cfg, src: src, log: logger, now: now}
+	s := &Server{cfg: cfg, src: deps.Source, hooks: deps.Webhooks, log: logger, now: now}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "regulars",
 		BodyLimit:             cfg.MaxBodyBytes,

@@ -15,6 +15,9 @@ type Shop struct {
 	Timezone  string // IANA name, e.g. "Europe/Paris"
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// UninstalledAt is when the app was last uninstalled (MarkUninstalled), nil while it is
+	// installed. UpsertShop (a reinstall) clears it.
+	UninstalledAt *time.Time
 }
 
 type shopRow struct {
@@ -23,22 +26,26 @@ type shopRow struct {
 	Timezone  string    `gorm:"column:timezone"`
 	CreatedAt time.Time `gorm:"column:created_at"`
 	UpdatedAt time.Time `gorm:"column:updated_at"`
+	// UninstalledAt is written only by MarkUninstalled, and cleared by UpsertShop.
+	UninstalledAt *time.Time `gorm:"column:uninstalled_at"`
 }
 
 func (shopRow) TableName() string { return "shops" }
 
 func (r shopRow) shop() Shop {
 	return Shop{
-		Domain:    r.Domain,
-		Currency:  r.Currency,
-		Timezone:  r.Timezone,
-		CreatedAt: r.CreatedAt.UTC(),
-		UpdatedAt: r.UpdatedAt.UTC(),
+		Domain:        r.Domain,
+		Currency:      r.Currency,
+		Timezone:      r.Timezone,
+		CreatedAt:     r.CreatedAt.UTC(),
+		UpdatedAt:     r.UpdatedAt.UTC(),
+		UninstalledAt: utcPtr(r.UninstalledAt),
 	}
 }
 
 // UpsertShop creates the shop or updates its currency and timezone, and returns it as stored.
-// CreatedAt and UpdatedAt in the argument are ignored.
+// It marks the shop installed: UninstalledAt is cleared. CreatedAt, UpdatedAt and
+// UninstalledAt in the argument are ignored.
 func (s *Store) UpsertShop(ctx context.Context, shop Shop) (Shop, error) {
 	if err := requireNonEmpty("shop domain", shop.Domain); err != nil {
 		return Shop{}, fmt.Errorf("store: upsert shop: %w", err)
@@ -54,7 +61,7 @@ func (s *Store) UpsertShop(ctx context.Context, shop Shop) (Shop, error) {
 	db := s.db.WithContext(ctx)
 	err := db.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "domain"}},
-		DoUpdates: clause.AssignmentColumns([]string{"currency", "timezone", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"currency", "timezone", "updated_at", "uninstalled_at"}),
 	}).Create(&row).Error
 	if err != nil {
 		return Shop{}, fmt.Errorf("store: upsert shop %q: %w", shop.Domain, translate(err))

@@ -6,7 +6,9 @@
 // they are valid JSON and otherwise never looks inside.
 //
 // Every table is keyed by shop, and every method takes the shop and puts it in every
-// statement, so no call can read or change another shop's rows.
+// statement, so no call can read or change another shop's rows. The exceptions are the
+// webhook queue's worker methods (ClaimEvents, CompleteEvent, RetryEvent): a worker serves
+// every shop, and finds the events it was handed by their unique row id.
 package store
 
 import (
