@@ -207,5 +207,15 @@ func TestCheckoutFromStoredHistory(t *testing.T) {
 		if got := checkout(43, "once@example.com"); string(got) != emptyRunResult {
 			t.Errorf("a one-time customer gets %s, want no discount", got)
 		}
+
+		// Once the app is uninstalled, the shop's checkout gets no discount at all.
+		body := []byte(`{"id": 1, "name": "Hooks", "domain": "hooks.example", "myshopify_domain": "` + hookShop + `"}`)
+		if status, got := e.post(t, "app/uninstalled", "bye", body, webhooks.Sign(e.secret, body)); status != http.StatusOK {
+			t.Fatalf("app/uninstalled: %d %s", status, got)
+		}
+		e.drain(t)
+		if got := checkout(42, "regular@example.com"); string(got) != emptyRunResult {
+			t.Errorf("after uninstall the regular gets %s, want no discount", got)
+		}
 	})
 }
