@@ -1,16 +1,19 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regularsapp/regulars/discountfn"
 	"github.com/regularsapp/regulars/store"
@@ -218,4 +221,57 @@ func TestCheckoutFromStoredHistory(t *testing.T) {
 			t.Errorf("after uninstall the regular gets %s, want no discount", got)
 		}
 	})
+}
+
+// TestWebhookBodyLimit: a delivery larger than the body limit is refused with 413 before it is
+// read, and nothing is stored; a very large order under the limit is stored.
+func TestWebhookBodyLimit(t *testing.T) {
+	st := storetest.SQLite(t)
+	e := newHookEnv(t, st)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.srv.App().Listener(ln) }()
+	t.Cleanup(func() { _ = e.srv.App().Shutdown() })
+	cfg := testConfig()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /webhooks HTTP/1.1\r\nHost: regulars.test\r\nX-Shopify-Topic: orders/create\r\n"+
+		"X-Shopify-Shop-Domain: %s\r\nX-Shopify-Hmac-Sha256: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{",
+		hookShop, cfg.MaxBodyBytes+1)
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized delivery: status %d, want 413", resp.StatusCode)
+	}
+
+	// A 1,000-line order, far larger than any checkout input, is still under the limit.
+	lines := make([]map[string]any, 1000)
+	for i := range lines {
+		lines[i] = map[string]any{"id": 1_000_000 + i, "product_id": i + 1, "variant_id": 10_000 + i, "quantity": 1,
+			"price": "1.00", "title": strings.Repeat("A long product title ", 5)}
+	}
+	body, _ := json.Marshal(map[string]any{"id": 77, "email": "big@example.com", "created_at": "2026-11-20T10:00:00Z",
+		"updated_at": "2026-11-20T10:00:00Z", "currency": "USD", "total_price": "1000.00", "line_items": lines})
+	if status, got := e.post(t, "orders/create", "big", body, webhooks.Sign(e.secret, body)); status != http.StatusOK {
+		t.Fatalf("a %d-byte order: %d %s", len(body), status, got)
+	}
+	e.drain(t)
+	if o, err := st.GetOrder(context.Background(), hookShop, "77"); err != nil || len(o.Lines) != 1000 {
+		t.Fatalf("large order stored with %d lines, %v", len(o.Lines), err)
+	}
+	if events, _ := st.ListEvents(context.Background(), hookShop, store.EventDone, 10); len(events) != 1 {
+		t.Errorf("%d events stored, want only the large order's", len(events))
+	}
 }
