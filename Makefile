@@ -7,9 +7,10 @@ endif
 
 .PHONY: run test lint bench fuzz generate
 
-# Start the app (cmd/regulars).
+# The whole product on this machine: the platform stand-in with its demo shop and the app on
+# SQLite, installed into the shop; prints the URLs to open (cmd/regulars-dev).
 run:
-	go run ./cmd/regulars
+	go run ./cmd/regulars-dev
 
 # Everything CI checks: lint, go test -race against SQLite and a throwaway PostgreSQL
 # database, timing budgets, and the function extension's node tests. See scripts/test.
@@ -29,6 +30,8 @@ bench:
 fuzz:
 	go test -run=^$$ -fuzz=FuzzEvaluate -fuzztime=60s ./discountfn
 
-# Regenerate generated code (placeholder: runs whatever //go:generate lines exist).
+# Regenerate generated code: the Admin API client graphql/generated.go, from
+# graphql/operations/*.graphql and the pinned schema, with the genqlient version pinned in go.mod
+# (graphql/tools.go). Commit the result: `make test` fails when it is stale (scripts/check-generated).
 generate:
 	go generate ./...

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,9 +31,24 @@ const DevAppSecret = "DEVELOPMENT-ONLY-regulars-app-secret-not-secret"
 // refused in production.
 const DevCheckoutSigningKey = "DEVELOPMENT-ONLY-regulars-checkout-signing-key-not-secret"
 
+// DevClientID is the app's client id (API key) when SHOPIFY_API_KEY is not set: the one in
+// shopify.app.toml, which the local platform stand-in accepts.
+const DevClientID = "regulars-dev-client-id"
+
+// DevTokenKey encrypts the stored access tokens in development when REGULARS_TOKEN_KEY is not
+// set: 32 bytes, an AES-256 key. It is public (it is in the source), so it is refused in
+// production.
+const DevTokenKey = "DEVELOPMENT-ONLY-regulars-tokens"
+
+// DefaultScopes are the access scopes the app asks for and requires, as in shopify.app.toml
+// ([access_scopes] scopes).
+const DefaultScopes = "read_orders,read_all_orders,write_orders,read_customers,read_products,read_discounts,write_discounts"
+
 // Bounds and defaults of the settings.
 const (
 	defaultAddr             = ":8080"
+	defaultAppURL           = "http://localhost:8080"
+	tokenKeyBytes           = 32 // AES-256
 	defaultCheckoutDeadline = 250 * time.Millisecond
 	// The platform gives a fetch target 100 to 2000 ms; our answer must leave it time to
 	// arrive, so the deadline stays well inside the largest timeout.
@@ -61,6 +78,13 @@ const (
 	envAppSecret          = "SHOPIFY_API_SECRET"
 	envPreviousAppSecret  = "SHOPIFY_API_SECRET_PREVIOUS"
 	envWebhookWorkers     = "REGULARS_WEBHOOK_WORKERS"
+	envClientID           = "SHOPIFY_API_KEY"
+	envAppURL             = "REGULARS_APP_URL"
+	envPlatformURL        = "REGULARS_PLATFORM_URL"
+	envTokenKey           = "REGULARS_TOKEN_KEY"
+	envScopes             = "SHOPIFY_SCOPES"
+	envSyncWorkers        = "REGULARS_SYNC_WORKERS"
+	envReconcileInterval  = "REGULARS_RECONCILE_INTERVAL"
 )
 
 // Config is the whole configuration of the service, read once at start and passed down.
@@ -86,6 +110,29 @@ type Config struct {
 	// WebhookWorkers is how many goroutines process stored webhook events
 	// (REGULARS_WEBHOOK_WORKERS, default 4; 0 stores deliveries without processing them).
 	WebhookWorkers int
+	// ClientID is the app's client id, the API key (SHOPIFY_API_KEY, default DevClientID): the
+	// audience of ID tokens and the client_id of OAuth requests.
+	ClientID string
+	// AppURL is where the platform reaches the app, without a trailing slash
+	// (REGULARS_APP_URL, default http://localhost:8080): the OAuth redirect goes to
+	// {AppURL}/auth/callback.
+	AppURL string
+	// PlatformURL is the base URL of the local platform stand-in (REGULARS_PLATFORM_URL),
+	// without a trailing slash; empty means the real platform. See platformURL.
+	PlatformURL string
+	// TokenKey is the AES-256 key that encrypts stored access tokens (REGULARS_TOKEN_KEY,
+	// base64 of 32 bytes; required in production).
+	TokenKey []byte
+	// Scopes are the access scopes asked for at install and required of every grant
+	// (SHOPIFY_SCOPES, comma-separated, default DefaultScopes).
+	Scopes []string
+	// SyncWorkers is how many goroutines send offers to the platform and do the install work
+	// (REGULARS_SYNC_WORKERS, default 2; 0 queues the work for a process that has workers).
+	SyncWorkers int
+	// ReconcileInterval is how often each shop's orders updated since the last backfill are
+	// read again from the platform (REGULARS_RECONCILE_INTERVAL, a Go duration, default 6h;
+	// 0 turns the reconciliation off).
+	ReconcileInterval time.Duration
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in production, a map in
@@ -183,8 +230,154 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	cfg.ClientID = strings.TrimSpace(getenv(envClientID))
+	if cfg.ClientID == "" {
+		cfg.ClientID = DevClientID
+	}
+
+	cfg.AppURL = defaultAppURL
+	if v := strings.TrimSpace(getenv(envAppURL)); v != "" {
+		u, err := parseBaseURL(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", envAppURL, err))
+		}
+		cfg.AppURL = u
+	}
+	if v := strings.TrimSpace(getenv(envPlatformURL)); v != "" {
+		u, err := parseBaseURL(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", envPlatformURL, err))
+		}
+		cfg.PlatformURL = u
+	}
+
+	tokenKey, err := parseTokenKey(strings.TrimSpace(getenv(envTokenKey)), cfg.Env)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.TokenKey = tokenKey
+
+	scopes, err := parseScopes(getenv(envScopes))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Scopes = scopes
+
+	cfg.SyncWorkers, cfg.ReconcileInterval = defaultSyncWorkers, defaultReconcileInterval
+	if v := strings.TrimSpace(getenv(envSyncWorkers)); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number: %w", envSyncWorkers, v, err))
+		case n < 0 || n > maxSyncWorkers:
+			errs = append(errs, fmt.Errorf("%s: %d is outside 0..%d", envSyncWorkers, n, maxSyncWorkers))
+		default:
+			cfg.SyncWorkers = n
+		}
+	}
+	if v := strings.TrimSpace(getenv(envReconcileInterval)); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 6h: %w", envReconcileInterval, v, err))
+		case d != 0 && (d < minReconcileInterval || d > maxReconcileInterval):
+			errs = append(errs, fmt.Errorf("%s: %s is outside %s..%s (or 0, off)", envReconcileInterval, d, minReconcileInterval, maxReconcileInterval))
+		default:
+			cfg.ReconcileInterval = d
+		}
+	}
+
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// parseBaseURL checks an absolute http(s) URL with a host and no query or fragment, and
+// returns it without a trailing slash.
+func parseBaseURL(v string) (string, error) {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q is not a URL: %w", v, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q must be an absolute http:// or https:// URL", v)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("%q has no host", v)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("%q must be a base URL, without credentials, query or fragment", v)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// parseTokenKey decodes REGULARS_TOKEN_KEY: base64 (standard or URL alphabet, padded or not)
+// of exactly 32 bytes. Unset, it is DevTokenKey in development and an error in production.
+func parseTokenKey(v string, env Env) ([]byte, error) {
+	if v == "" {
+		if env == EnvProduction {
+			return nil, fmt.Errorf("%s is required in production: the base64 of 32 random bytes (for example `openssl rand -base64 32`)", envTokenKey)
+		}
+		return []byte(DevTokenKey), nil
+	}
+	var key []byte
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			key = b
+			break
+		}
+	}
+	switch {
+	case key == nil:
+		return nil, fmt.Errorf("%s is not base64", envTokenKey)
+	case len(key) != tokenKeyBytes:
+		return nil, fmt.Errorf("%s must decode to %d bytes, got %d", envTokenKey, tokenKeyBytes, len(key))
+	case string(key) == DevTokenKey && env == EnvProduction:
+		return nil, fmt.Errorf("%s: the development key must not be used in production", envTokenKey)
+	}
+	return key, nil
+}
+
+// parseScopes reads a comma-separated scope list (DefaultScopes when empty); duplicates are
+// dropped.
+func parseScopes(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		v = DefaultScopes
+	}
+	var scopes []string
+	seen := map[string]bool{}
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if !validScope(s) {
+			return nil, fmt.Errorf("%s: %q is not a scope such as read_orders", envScopes, s)
+		}
+		if !seen[s] {
+			seen[s] = true
+			scopes = append(scopes, s)
+		}
+	}
+	return scopes, nil
+}
+
+// validScope reports whether s looks like an access scope: lower-case letters and
+// underscores, as in "read_all_orders".
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// platformURL is the one place platform URLs are built (docs/PLATFORM.md, "Addresses"): with
+// a stand-in configured, {PlatformURL}/shops/{shop}{path}; otherwise https://{shop}{path}.
+// path starts with "/", e.g. "/admin/oauth/access_token".
+func platformURL(cfg Config, shop, path string) string {
+	if cfg.PlatformURL != "" {
+		return cfg.PlatformURL + "/shops/" + shop + path
+	}
+	return "https://" + shop + path
 }

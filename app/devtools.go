@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -20,6 +21,9 @@ func (s *Server) devRoutes(app *fiber.App) {
 	dev := app.Group("/dev")
 	dev.Get("/api/demo", s.devDemoHandler)
 	dev.Post("/api/simulate", s.devSimulateHandler)
+	if s.hooks != nil {
+		dev.Get("/api/events/stats", s.devEventStatsHandler)
+	}
 	dev.Use("/", filesystem.New(filesystem.Config{Root: http.FS(web.Devtools), PathPrefix: "devtools", Index: "simulator.html"}))
 }
 
@@ -37,6 +41,26 @@ func (s *Server) devDemoHandler(c *fiber.Ctx) error {
 		"offers":         demoOffers(),
 		"collection_ids": set.CollectionIDs(),
 		"customer_tags":  set.CustomerTags(),
+	})
+}
+
+// devEventStatsHandler reports a shop's webhook queue (the demo shop unless ?shop= names
+// another): events pending, done and failed, and when the last one was processed. The load
+// harness (cmd/regulars-load) polls it to see its deliveries through.
+func (s *Server) devEventStatsHandler(c *fiber.Ctx) error {
+	shop := c.Query("shop", demoShop)
+	stats, err := s.hooks.QueueStats(c.UserContext(), shop)
+	if err != nil {
+		return err
+	}
+	var last *string
+	if stats.LastProcessedAt != nil {
+		t := stats.LastProcessedAt.Format(time.RFC3339Nano)
+		last = &t
+	}
+	return c.JSON(fiber.Map{
+		"shop": shop, "pending": stats.Pending, "done": stats.Done, "failed": stats.Failed,
+		"last_processed_at": last,
 	})
 }
 

@@ -23,7 +23,35 @@ func (s *Server) routes(app *fiber.App) {
 		app.Post("/webhooks", s.webhookHandler)
 	}
 
-	if s.cfg.Env == EnvDevelopment {
+	// Install by the authorization code grant (auth.go).
+	if s.st != nil && s.tokens != nil {
+		app.Get("/auth", s.authHandler)
+		app.Get(authCallbackPath, s.authCallbackHandler)
+	}
+	// The page the platform's admin embeds (adminpage.go).
+	app.Get("/app", s.appPageHandler)
+	// The admin API: the shop comes from the platform's ID token only (idtoken.go, admin.go).
+	if s.st != nil {
+		api := app.Group("/api", s.requireIDToken)
+		api.Get("/offers", s.listOffersHandler)
+		api.Post("/offers", s.createOfferHandler)
+		api.Get("/offers/:id", s.getOfferHandler)
+		api.Put("/offers/:id", s.updateOfferHandler)
+		api.Delete("/offers/:id", s.deleteOfferHandler)
+		api.Post("/offers/:id/pause", s.offerActionHandler("pause", discountfn.StatusPaused, discountfn.StatusActive))
+		api.Post("/offers/:id/resume", s.offerActionHandler("resume", discountfn.StatusActive, discountfn.StatusPaused))
+		api.Post("/offers/:id/archive", s.offerActionHandler("archive", discountfn.StatusArchived,
+			discountfn.StatusDraft, discountfn.StatusActive, discountfn.StatusPaused))
+		api.Post("/offers/:id/duplicate", s.duplicateOfferHandler)
+		api.Get("/offers/:id/sync", s.offerSyncHandler) // platform sync state (sync_http.go)
+		api.Get("/settings", s.getSettingsHandler)
+		api.Put("/settings", s.putSettingsHandler)
+		api.Get("/data-requests", s.listDataRequestsHandler)
+	}
+
+	// The simulator is for the app's own seeded demo shop (development mode without the
+	// platform stand-in, whose checkout page takes its place).
+	if s.cfg.Env == EnvDevelopment && s.cfg.PlatformURL == "" {
 		s.devRoutes(app)
 	}
 	// Unknown routes fall through to Fiber's 404 (or 405), which handleError answers in JSON.

@@ -48,6 +48,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	receiver := webhooks.NewReceiver(st, cfg.AppSecrets, time.Now)
 	processor := webhooks.NewProcessor(st, time.Now, logger)
+	cipher, err := NewTokenCipher(cfg.TokenKey)
+	if err != nil {
+		return fmt.Errorf("%s: %w", envTokenKey, err)
+	}
+	// One client for every call to the platform, with timeouts on each step.
+	platformClient := newPlatformClient()
+	tokens := NewTokens(cfg, st, cipher, platformClient, time.Now)
+	src := NewStoreSource(st)
+	// Platform sync and install work (sync.go, install.go), queued in the store's outbox.
+	platformSync := newPlatformSync(cfg, st, tokens, src, logger)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -55,7 +65,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer ln.Close() //nolint:errcheck // closed by the server first; this covers early returns
 
-	if cfg.Env == EnvDevelopment {
+	// Alone, development mode seeds its own demo shop; next to the platform stand-in the demo
+	// shop is the stand-in's, installed through OAuth like a real one.
+	if cfg.Env == EnvDevelopment && cfg.PlatformURL == "" {
 		if err := seedDemo(ctx, st, receiver, cfg.AppSecrets[0], cfg.CheckoutSigningKey, ln.Addr(), time.Now(), stdout); err != nil {
 			return err
 		}
@@ -72,12 +84,21 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}()
 	defer func() { stopWorkers(); <-workersDone }()
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		if cfg.SyncWorkers > 0 {
+			platformSync.Run(workersCtx)
+		}
+	}()
+	defer func() { stopWorkers(); <-syncDone }()
 
-	srv := New(cfg, Deps{Source: NewStoreSource(st), Webhooks: receiver, Logger: logger, Now: time.Now})
+	srv := New(cfg, Deps{Source: src, Webhooks: receiver, Logger: logger, Now: time.Now,
+		Store: st, Tokens: tokens, Installer: platformSync, OfferSync: platformSync})
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
 	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", string(cfg.Env),
-		"database", st.Dialect(), "webhook_workers", cfg.WebhookWorkers,
+		"database", st.Dialect(), "webhook_workers", cfg.WebhookWorkers, "sync_workers", cfg.SyncWorkers,
 		"checkout_deadline", cfg.CheckoutDeadline.String(), "max_body_bytes", cfg.MaxBodyBytes)
 
 	select {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/regularsapp/regulars/store"
 	"github.com/regularsapp/regulars/webhooks"
 )
 
@@ -19,6 +20,11 @@ type Server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	app   *fiber.App
+	// Install, the admin API and the embedded page (auth.go, idtoken.go, admin.go).
+	st        *store.Store
+	tokens    *Tokens
+	installer Installer
+	offerSync OfferSyncer
 }
 
 // Deps are the server's collaborators, built by Run (or a test).
@@ -31,6 +37,15 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock offers are evaluated at; nil is time.Now.
 	Now func() time.Time
+	// Store backs the admin API; nil leaves /api unregistered.
+	Store *store.Store
+	// Tokens holds the shops' access tokens; with Store, it enables the install routes
+	// (/auth) and token exchange for embedded loads. Nil leaves both off.
+	Tokens *Tokens
+	// Installer starts the install work after a shop installs; nil does nothing.
+	Installer Installer
+	// OfferSync hears of every offer change made through the admin API; nil does nothing.
+	OfferSync OfferSyncer
 }
 
 // New builds the server and its Fiber app.
@@ -42,7 +57,8 @@ func New(cfg Config, deps Deps) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{cfg: cfg, src: deps.Source, hooks: deps.Webhooks, log: logger, now: now}
+	s := &Server{cfg: cfg, src: deps.Source, hooks: deps.Webhooks, log: logger, now: now,
+		st: deps.Store, tokens: deps.Tokens, installer: deps.Installer, offerSync: deps.OfferSync}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "regulars",
 		BodyLimit:             cfg.MaxBodyBytes,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,6 +177,31 @@ func (s *Store) LookupCode(ctx context.Context, shop, code string) (Code, error)
 		return Code{}, fmt.Errorf("store: lookup code %q: %w", normalized, translate(err))
 	}
 	return row.code(), nil
+}
+
+// LookupCodes finds several codes of the shop at once (LookupCode for many, in one query per
+// 500 codes): it maps each code found, normalized (NormalizeCode), to its offer's id. Codes
+// the shop does not have are left out.
+func (s *Store) LookupCodes(ctx context.Context, shop string, codes []string) (map[string]string, error) {
+	normalized := make([]string, 0, len(codes))
+	for _, c := range codes {
+		if c = NormalizeCode(c); c != "" && !slices.Contains(normalized, c) {
+			normalized = append(normalized, c)
+		}
+	}
+	found := make(map[string]string, len(normalized))
+	err := chunks(normalized, func(part []string) error {
+		var rows []codeRow
+		err := s.db.WithContext(ctx).Select("code", "offer_id").Where("shop = ? AND code IN ?", shop, part).Find(&rows).Error
+		for _, r := range rows {
+			found[r.Code] = r.OfferID
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: lookup codes: %w", translate(err))
+	}
+	return found, nil
 }
 
 // Bounds on a page of ListCodes.

@@ -15,20 +15,39 @@ import (
 	"github.com/regularsapp/regulars/discountfn"
 )
 
-// MarkUninstalled records that the app was uninstalled from the shop, at at (now when zero).
-// The shop's data stays until shop/redact (DeleteShopData); UpsertShop, on a reinstall,
-// clears the mark. ErrNotFound if the shop does not exist.
+// MarkUninstalled records that the app was uninstalled from the shop, at at (now when zero),
+// and deletes the shop's access credentials, in one transaction: the app's access is revoked.
+// The shop's data stays until shop/redact (DeleteShopData); UpsertShop or InstallShop, on a
+// reinstall, clears the mark. ErrNotFound if the shop does not exist.
+//
+// An uninstall that happened before the shop's current credentials were installed (a late or
+// retried app/uninstalled delivery after a reinstall) changes nothing: the newer install
+// stands.
 func (s *Store) MarkUninstalled(ctx context.Context, shop string, at time.Time) error {
 	if at.IsZero() {
 		at = s.timestamp()
 	}
-	res := s.db.WithContext(ctx).Table("shops").Where("domain = ?", shop).
-		Updates(map[string]any{"uninstalled_at": utc(at), "updated_at": s.timestamp()})
-	if res.Error != nil {
-		return fmt.Errorf("store: mark %q uninstalled: %w", shop, translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: mark %q uninstalled: %w", shop, ErrNotFound)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var newer int64
+		if err := tx.Model(&tokensRow{}).Where("shop = ? AND installed_at > ?", shop, utc(at)).
+			Count(&newer).Error; err != nil {
+			return err
+		}
+		if newer > 0 {
+			return nil // the shop exists: its credentials refer to it
+		}
+		res := tx.Table("shops").Where("domain = ?", shop).
+			Updates(map[string]any{"uninstalled_at": utc(at), "updated_at": s.timestamp()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return deleteTokens(tx, shop, at)
+	})
+	if err != nil {
+		return fmt.Errorf("store: mark %q uninstalled: %w", shop, translate(err))
 	}
 	return nil
 }
@@ -367,6 +386,7 @@ func (s *Store) DeleteShopData(ctx context.Context, shop string) error {
 	tables := []string{
 		"redemption_identities", "redemptions", "order_lines", "refunds", "orders",
 		"customers", "data_requests", "webhook_events", "offer_codes", "offers", "segments",
+		"shop_tokens", "sync_outbox", "offer_sync", "shop_sync",
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, t := range tables {

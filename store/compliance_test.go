@@ -315,6 +315,16 @@ func fillShop(t testing.TB, s *Store, shop string) {
 	if err := s.SaveDataRequest(ctx, shop, "gid://shopify/Customer/1", "1", []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SaveTokens(ctx, shop, Tokens{AccessCiphertext: []byte("sealed"), Scopes: "read_orders"}); err != nil {
+		t.Fatal(err)
+	}
+	// Platform sync (sync.go, outbox.go): a queued job, the offer's state, the shop's state.
+	if _, err := s.EnqueueSync(ctx, shop, "o1", SyncUpsert); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveShopSync(ctx, ShopSync{Shop: shop, FunctionID: "fn-1"}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestDeleteShopData(t *testing.T) {

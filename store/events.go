@@ -13,13 +13,14 @@ import (
 
 // The durable webhook queue. A delivery is stored (EnqueueEvent) before the platform gets its
 // 200; workers in any process then claim due events for a lease (ClaimEvents), process them,
-// and report CompleteEvent or RetryEvent. A worker that dies lets its lease run out, and the
-// event is claimed again. Processing must therefore be idempotent (orders are newest-wins and
-// the ledger is keyed by order), because in rare cases (a lease that ran out while its worker
-// was still busy) an event is processed twice.
+// and report CompleteEvent or RetryEvent; order events are marked done by ApplyOrderEvents,
+// in the transaction that writes their effect. A worker that dies lets its lease run out, and
+// the event is claimed again. Processing must therefore be idempotent (orders are newest-wins
+// and the ledger is keyed by order), because in rare cases (a lease that ran out while its
+// worker was still busy) an event is processed twice.
 //
-// Events are found by their row id in CompleteEvent and RetryEvent: a worker serves all
-// shops, and the id it was handed by ClaimEvents is unique across them.
+// Events are found by their row id in CompleteEvent, RetryEvent and ApplyOrderEvents: a
+// worker serves all shops, and the id it was handed by ClaimEvents is unique across them.
 
 type eventRow struct {
 	ID            int64      `gorm:"column:id;primaryKey"`
@@ -40,6 +41,16 @@ type eventRow struct {
 }
 
 func (eventRow) TableName() string { return "webhook_events" }
+
+// qualifiedEventColumns are eventColumns prefixed with the table, for a RETURNING next to
+// another relation (the claim's CTE).
+func qualifiedEventColumns() string {
+	cols := strings.Split(eventColumns, ",")
+	for i, c := range cols {
+		cols[i] = "webhook_events." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
 
 // eventColumns are the columns of eventRow, for RETURNING.
 const eventColumns = `id, shop, event_id, webhook_id, topic, api_version, triggered_at, received_at,
@@ -133,6 +144,10 @@ func (s *Store) EnqueueEvent(ctx context.Context, ev WebhookEvent) (inserted boo
 // SKIP LOCKED; SQLite: its single writer). An event whose lease ran out (its worker died) is
 // due again. Each claim counts as an attempt (Attempts is the count including this one).
 // limit must be 1 to MaxClaim and lease positive (ErrInvalid).
+//
+// A claim reads about limit rows however many events wait: it walks the pending events in id
+// order (the partial index webhook_events_pending) and stops at the first limit that are due
+// and not leased.
 func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration) ([]WebhookEvent, error) {
 	if limit < 1 || limit > MaxClaim || lease <= 0 {
 		return nil, fmt.Errorf("store: claim events: %w: limit %d (want 1 to %d), lease %v (want > 0)",
@@ -144,26 +159,30 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 	db := s.db.WithContext(ctx)
 	var err error
 	if s.dialect == dialectPostgres {
-		// One statement: the subquery locks the due rows it picks and skips rows another
-		// claimer has locked; a row claimed meanwhile fails the recheck of the WHERE on its new
-		// version (locked_until is in the future), so no row is handed out twice.
-		err = db.Raw(`UPDATE webhook_events SET locked_until = ?, attempts = attempts + 1
-			WHERE id IN (
+		// One statement. The due rows are picked and locked in a MATERIALIZED CTE, evaluated
+		// exactly once: a LIMIT inside "WHERE id IN (subquery)" may be re-evaluated by the
+		// planner and hand out more than limit rows. SKIP LOCKED passes over rows another
+		// claimer holds, and a row claimed meanwhile fails the recheck of the WHERE on its
+		// new version (locked_until is in the future), so no row is handed out twice.
+		err = db.Raw(`WITH picked AS MATERIALIZED (
 				SELECT id FROM webhook_events
-				WHERE status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
+				WHERE `+pendingCondition+` AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
 				ORDER BY id LIMIT ?
 				FOR UPDATE SKIP LOCKED)
-			RETURNING `+eventColumns,
-			until, EventPending, now, now, limit).Scan(&rows).Error
+			UPDATE webhook_events SET locked_until = ?, attempts = attempts + 1
+			FROM picked WHERE webhook_events.id = picked.id
+			RETURNING `+qualifiedEventColumns(),
+			now, now, limit, until).Scan(&rows).Error
 	} else {
 		// SQLite has one writer: the immediate transaction holds the write lock from the
 		// SELECT to the UPDATE, so no other claimer sees the rows in between.
 		err = db.Transaction(func(tx *gorm.DB) error {
 			var ids []int64
-			err := tx.Raw(`SELECT id FROM webhook_events
-				WHERE status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
+			// Without statistics SQLite would rather use webhook_events_due and sort.
+			err := tx.Raw(`SELECT id FROM webhook_events INDEXED BY webhook_events_pending
+				WHERE `+pendingCondition+` AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
 				ORDER BY id LIMIT ?`,
-				EventPending, now, now, limit).Scan(&ids).Error
+				now, now, limit).Scan(&ids).Error
 			if err != nil || len(ids) == 0 {
 				return err
 			}
@@ -186,6 +205,18 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 	return events, nil
 }
 
+// pendingCondition selects pending events. It is written out, not bound, so that the
+// databases see it implies the predicate of the partial index webhook_events_pending.
+const pendingCondition = "status = '" + EventPending + "'"
+
+// migrateWebhookEventsPending indexes the pending events by id, the order ClaimEvents takes
+// them in. webhook_events_due (status, next_attempt_at, id) gives them in due order, so
+// claiming the oldest meant sorting every due event on each claim: with a backlog of 20,000
+// events, 27 ms per claim on PostgreSQL. The partial index holds only pending events.
+func migrateWebhookEventsPending(tx *gorm.DB, _ string) error {
+	return tx.Exec(`CREATE INDEX webhook_events_pending ON webhook_events (id) WHERE status = 'pending'`).Error
+}
+
 // CompleteEvent marks a claimed event done, at now. Its body is kept as the audit trail of
 // what was applied (RedactCustomer clears the bodies that name a redacted customer, and
 // DeleteShopData deletes the shop's events). Completing an event again changes only
@@ -200,6 +231,19 @@ func (s *Store) CompleteEvent(ctx context.Context, id int64) error {
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: complete event %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ForgetEventBody replaces a processed event's stored body with {}: for a customers/redact
+// request, whose body names the very person it erases. ErrNotFound if there is no such event.
+func (s *Store) ForgetEventBody(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Exec(`UPDATE webhook_events SET body = ? WHERE id = ?`, []byte("{}"), id)
+	if res.Error != nil {
+		return fmt.Errorf("store: forget event body %d: %w", id, translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: forget event body %d: %w", id, ErrNotFound)
 	}
 	return nil
 }
@@ -273,4 +317,52 @@ func (s *Store) RequeueFailed(ctx context.Context, shop string) (int, error) {
 		return 0, fmt.Errorf("store: requeue failed events: %w", translate(res.Error))
 	}
 	return int(res.RowsAffected), nil
+}
+
+// EventStats is a summary of one shop's webhook queue.
+type EventStats struct {
+	Pending int
+	Done    int
+	Failed  int
+	// LastProcessedAt is when the most recently processed event was done (nil if none was).
+	LastProcessedAt *time.Time
+}
+
+// EventStats counts the shop's events by status and finds when the last one was processed:
+// two queries over the shop's events (a load test polls it to see its events through; it is
+// not meant for hot paths).
+func (s *Store) EventStats(ctx context.Context, shop string) (EventStats, error) {
+	db := s.db.WithContext(ctx)
+	var counts []struct {
+		Status string `gorm:"column:status"`
+		N      int    `gorm:"column:n"`
+	}
+	if err := db.Raw(`SELECT status, COUNT(*) AS n FROM webhook_events WHERE shop = ? GROUP BY status`, shop).
+		Scan(&counts).Error; err != nil {
+		return EventStats{}, fmt.Errorf("store: event stats: %w", translate(err))
+	}
+	var stats EventStats
+	for _, c := range counts {
+		switch c.Status {
+		case EventPending:
+			stats.Pending = c.N
+		case EventDone:
+			stats.Done = c.N
+		case EventFailed:
+			stats.Failed = c.N
+		}
+	}
+	if stats.Done == 0 {
+		return stats, nil
+	}
+	var last []eventRow
+	err := db.Select("processed_at").Where("shop = ? AND status = ?", shop, EventDone).
+		Order("processed_at DESC").Limit(1).Find(&last).Error
+	if err != nil {
+		return EventStats{}, fmt.Errorf("store: event stats: %w", translate(err))
+	}
+	if len(last) == 1 {
+		stats.LastProcessedAt = utcPtr(last[0].ProcessedAt)
+	}
+	return stats, nil
 }

@@ -31,6 +31,9 @@ func migrations() []migration {
 		{version: "0002_segments", up: migrateSegments},
 		{version: "0003_offer_codes", up: migrateOfferCodes},
 		{version: "0004_purchase_history", up: migratePurchaseHistory},
+		{version: "0005_shop_tokens", up: migrateShopTokens},                      // tokens.go
+		{version: "0006_platform_sync", up: migratePlatformSync},                  // sync.go
+		{version: "0007_webhook_events_pending", up: migrateWebhookEventsPending}, // events.go
 	}
 }
 

@@ -244,19 +244,6 @@ func refundRows(shop, orderID string, refunds []Refund) ([]refundRow, error) {
 	return rows, nil
 }
 
-// insertRefunds adds the refunds not stored yet and returns how many it added. A refund is
-// immutable on the platform, so a stored one is never changed.
-func insertRefunds(tx *gorm.DB, rows []refundRow) (int64, error) {
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	res := tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "shop"}, {Name: "id"}},
-		DoNothing: true,
-	}).CreateInBatches(&rows, 100)
-	return res.RowsAffected, res.Error
-}
-
 // UpsertOrder stores an order unless the stored one has a newer UpdatedAt (applied false then;
 // an equal UpdatedAt is a replay and is applied again). When applied, the order's lines are
 // replaced by o.Lines. The refunds in o.Refunds are added if not stored yet, whether or not the
@@ -267,7 +254,7 @@ func (s *Store) UpsertOrder(ctx context.Context, o Order) (applied bool, err err
 	if err := requireNonEmpty("shop", o.Shop, "order id", o.ID); err != nil {
 		return false, fmt.Errorf("store: upsert order: %w", err)
 	}
-	row, err := newOrderRow(o, s.timestamp())
+	w, err := newOrderWrite(o, s.timestamp())
 	if err != nil {
 		return false, fmt.Errorf("store: upsert order %q: %w", o.ID, err)
 	}
@@ -275,34 +262,9 @@ func (s *Store) UpsertOrder(ctx context.Context, o Order) (applied bool, err err
 	if err != nil {
 		return false, fmt.Errorf("store: upsert order %q: %w", o.ID, err)
 	}
-	lines := make([]lineRow, len(o.Lines))
-	for i, l := range o.Lines {
-		lines[i] = lineRow{
-			Shop: o.Shop, OrderID: o.ID, LineNo: i + 1, LineID: l.ID,
-			ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity, Price: int64(l.Price),
-		}
-	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "shop"}, {Name: "id"}},
-			DoUpdates: clause.AssignmentColumns(orderUpdateColumns()),
-			Where:     whereNewer("orders"),
-		}).Create(&row)
-		if res.Error != nil {
-			return res.Error
-		}
-		applied = res.RowsAffected > 0
-		if applied {
-			if err := tx.Where("shop = ? AND order_id = ?", o.Shop, o.ID).Delete(&lineRow{}).Error; err != nil {
-				return err
-			}
-			if len(lines) > 0 {
-				if err := tx.CreateInBatches(&lines, 100).Error; err != nil {
-					return err
-				}
-			}
-		}
-		_, err := insertRefunds(tx, refunds)
+		stored, err := s.writeOrders(tx, []orderWrite{w}, refunds)
+		applied = stored[w.key()]
 		return err
 	})
 	if err != nil {
@@ -395,7 +357,7 @@ func (s *Store) AddRefund(ctx context.Context, shop string, r Refund) (inserted 
 	if err != nil {
 		return false, fmt.Errorf("store: add refund %q: %w", r.ID, err)
 	}
-	n, err := insertRefunds(s.db.WithContext(ctx), rows)
+	n, err := s.addRefunds(s.db.WithContext(ctx), rows)
 	if err != nil {
 		return false, fmt.Errorf("store: add refund %q: %w", r.ID, translate(err))
 	}

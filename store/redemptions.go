@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/regularsapp/regulars/discountfn"
 )
@@ -104,54 +103,8 @@ func (s *Store) RecordRedemptions(ctx context.Context, shop, orderID string, rs 
 		return fmt.Errorf("store: record redemptions: %w", err)
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.lockOrderLedger(tx, shop, orderID); err != nil {
-			return err
-		}
-		var location *time.Location
-		loc := func() (*time.Location, error) {
-			if location == nil {
-				st, err := loadSettings(tx, shop)
-				if err != nil {
-					return nil, err
-				}
-				location = shopLocation(st.Timezone)
-			}
-			return location, nil
-		}
-		rows, ids, err := redemptionRows(shop, orderID, rs, loc)
-		if err != nil {
-			return err
-		}
-		if err := tx.Where("shop = ? AND order_id = ?", shop, orderID).Delete(&identityRow{}).Error; err != nil {
-			return err
-		}
-		stale := tx.Where("shop = ? AND order_id = ?", shop, orderID)
-		if len(rows) > 0 {
-			offers := make([]string, len(rows))
-			for i, r := range rows {
-				offers[i] = r.OfferID
-			}
-			stale = stale.Where("offer_id NOT IN ?", offers)
-		}
-		if err := stale.Delete(&redemptionRow{}).Error; err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		err = tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "shop"}, {Name: "order_id"}, {Name: "offer_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{
-				"code", "amount", "order_total", "placed_at", "day", "released",
-			}),
-		}).CreateInBatches(&rows, 100).Error
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		return tx.CreateInBatches(&ids, 200).Error
+		// writeLedgers takes the order's ledger lock (lockLedgers) first.
+		return s.writeLedgers(tx, []orderWrite{{row: orderRow{Shop: shop, ID: orderID}, redemptions: rs}})
 	})
 	if err != nil {
 		return fmt.Errorf("store: record redemptions of order %q: %w", orderID, translate(err))
@@ -163,18 +116,6 @@ func (s *Store) RecordRedemptions(ctx context.Context, shop, orderID string, rs 
 // one order's ledger; the second is a hash of "shop/order" (a domain has no slash). Two-key
 // advisory locks never conflict with the one-key lock of Migrate.
 const ledgerLockClass = 7_240_117
-
-// lockOrderLedger makes concurrent RecordRedemptions of one order (two versions of it
-// processed at once, in two processes) wait for each other until the transaction ends.
-// Without it, both would delete the old identity keys before either inserts, and the second
-// insert would collide with the first. SQLite needs no lock: its transactions begin
-// immediate, one writer at a time. A hash collision only makes two orders wait in turn.
-func (s *Store) lockOrderLedger(tx *gorm.DB, shop, orderID string) error {
-	if s.dialect != dialectPostgres {
-		return nil
-	}
-	return tx.Exec(`SELECT pg_advisory_xact_lock(?, hashtext(?))`, ledgerLockClass, shop+"/"+orderID).Error
-}
 
 // ReleaseRedemptions marks the order's ledger rows released (or not): released rows stay in
 // the ledger for analytics but no longer count toward limits. An order without ledger rows is

@@ -7,8 +7,9 @@
 //
 // Every table is keyed by shop, and every method takes the shop and puts it in every
 // statement, so no call can read or change another shop's rows. The exceptions are the
-// webhook queue's worker methods (ClaimEvents, CompleteEvent, RetryEvent): a worker serves
-// every shop, and finds the events it was handed by their unique row id.
+// webhook queue's worker methods (ClaimEvents, CompleteEvent, RetryEvent, and
+// ApplyOrderEvents, whose orders each name their shop): a worker serves every shop, and finds
+// the events it was handed by their unique row id.
 package store
 
 import (
@@ -48,11 +49,18 @@ const (
 	dialectPostgres = "postgres"
 )
 
+// PostgresMaxConns is how many connections one Store opens to PostgreSQL at most: enough for
+// the webhook workers and a burst of concurrent requests (each request holds a connection for
+// one short statement or transaction), while several app processes still fit in the
+// server's default max_connections of 100.
+const PostgresMaxConns = 24
+
 // Store is the app's database. It is safe for concurrent use.
 type Store struct {
 	db      *gorm.DB
 	dialect string
 	now     func() time.Time // tests may replace it before the first write
+	stats   statsRefresh     // see RefreshPlannerStats
 }
 
 // Open connects to the database named by dsn:
@@ -102,7 +110,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// only tx; touching s.db there would wait forever for the one connection.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxIdleConns(10)
+		// A PostgreSQL connection is a server process: opening one costs a fork and a cold
+		// cache, so the pool keeps every connection it opens (until idle for 5 minutes)
+		// instead of closing those above a small idle count after each burst, which under
+		// steady load meant reconnecting for a large share of the requests. The cap bounds
+		// what one app process takes of the server's max_connections (100 by default);
+		// callers beyond it wait for a connection (see PostgresMaxConns).
+		sqlDB.SetMaxOpenConns(PostgresMaxConns)
+		sqlDB.SetMaxIdleConns(PostgresMaxConns)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	s.db = db

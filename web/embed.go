@@ -8,3 +8,9 @@ import "embed"
 //
 //go:embed devtools
 var Devtools embed.FS
+
+// Interim is the embedded admin page served at /app until the admin UI replaces it: a Go
+// html/template.
+//
+//go:embed interim/app.html
+var Interim string

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,40 +194,49 @@ func TestPipelineOrderWithoutDiscountsClearsItsLedger(t *testing.T) {
 	})
 }
 
+// Two versions of one order (orders/create and orders/paid fire together) processed at the
+// same time by two workers, in two processes, leave the newest version and its ledger, in
+// whichever order their writes land.
 func TestLedgerConvergesToTheNewestVersion(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		h := newHarness(t, st)
 		seedOffers(t, st)
 		ctx := context.Background()
-		parse := func(body []byte) store.Order {
-			o, err := ParseOrder(testShop, body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return o
+		const orders = 20
+		v1 := func(id int) []byte { return orderBody(t, func(o object) { o["id"] = id }) } // welcome
+		v2 := func(id int) []byte {
+			return orderBody(t, func(o object) {
+				o["id"] = id
+				o["updated_at"] = "2026-03-02T10:00:00Z"
+				o["discount_codes"] = []object{{"code": "UNIQUE-1"}}
+				o["discount_applications"] = nil
+			})
 		}
-		v1 := parse(orderBody(t, nil)) // welcome
-		v2 := parse(orderBody(t, func(o object) {
-			o["updated_at"] = "2026-03-02T10:00:00Z"
-			o["discount_codes"] = []object{{"code": "UNIQUE-1"}}
-			o["discount_applications"] = nil
-		}))
-		// v1's worker stored v1; v2's worker stored v2 and wrote its ledger; then v1's worker
-		// writes v1's ledger, late.
-		for _, o := range []store.Order{v1, v2} {
-			if applied, err := st.UpsertOrder(ctx, o); err != nil || !applied {
-				t.Fatalf("UpsertOrder = %v, %v", applied, err)
-			}
+		procs := []*Processor{NewProcessor(st, nil, nil), NewProcessor(st, nil, nil)}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*orders)
+		for w, body := range []func(int) []byte{v1, v2} {
+			wg.Go(func() {
+				for id := range orders {
+					ev := store.WebhookEvent{Shop: testShop, Topic: TopicOrdersUpdated, Body: body(id)}
+					if err := procs[w].Process(ctx, ev); err != nil {
+						errs <- err
+					}
+				}
+			})
 		}
-		if err := h.proc.settle(ctx, v2); err != nil {
+		wg.Wait()
+		close(errs)
+		for err := range errs {
 			t.Fatal(err)
 		}
-		if err := h.proc.settle(ctx, v1); err != nil {
-			t.Fatal(err)
+		byOrder := map[string][]string{}
+		for _, r := range mustRedemptions(t, st) {
+			byOrder[r.OrderID] = append(byOrder[r.OrderID], r.OfferID)
 		}
-		rs := mustRedemptions(t, st)
-		if len(rs) != 1 || rs[0].OfferID != "many" {
-			t.Errorf("redemptions = %+v, want v2's (many)", rs)
+		for id := range orders {
+			if got := byOrder[fmt.Sprint(id)]; len(got) != 1 || got[0] != "many" {
+				t.Errorf("order %d ledger = %v; want v2's (many)", id, got)
+			}
 		}
 	})
 }

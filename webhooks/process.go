@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
-	"github.com/regularsapp/regulars/discountfn"
 	"github.com/regularsapp/regulars/store"
 )
 
@@ -18,9 +16,10 @@ import (
 // offer), so an event processed twice, after a crash or a lost lease, changes nothing more.
 // It is safe for concurrent use.
 type Processor struct {
-	st  *store.Store
-	now func() time.Time
-	log *slog.Logger
+	st     *store.Store
+	now    func() time.Time
+	log    *slog.Logger
+	offers *offerCache
 }
 
 // NewProcessor returns a Processor writing to st. A nil now is time.Now; a nil logger
@@ -32,18 +31,22 @@ func NewProcessor(st *store.Store, now func() time.Time, logger *slog.Logger) *P
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Processor{st: st, now: now, log: logger}
+	return &Processor{st: st, now: now, log: logger, offers: newOfferCache()}
 }
 
 // Process applies one event. An error means the event should be tried again later (a
 // *PayloadError will fail again; the worker retries it anyway, then marks it failed, where
 // the merchant sees it). Errors start with the topic: "orders/create: line_items[3].price:
 // ...".
+//
+// An order event (isOrderTopic) is also marked done by Process, in the same transaction as its
+// effect (see ProcessOrders); the caller marks other events done (store.CompleteEvent).
 func (p *Processor) Process(ctx context.Context, ev store.WebhookEvent) error {
+	if isOrderTopic(ev.Topic) {
+		return p.ProcessOrders(ctx, []store.WebhookEvent{ev})[0]
+	}
 	var err error
 	switch ev.Topic {
-	case TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersPaid, TopicOrdersCancelled:
-		err = p.order(ctx, ev)
 	case TopicRefundsCreate:
 		err = p.refund(ctx, ev)
 	case TopicCustomersUpdate:
@@ -63,158 +66,6 @@ func (p *Processor) Process(ctx context.Context, ev store.WebhookEvent) error {
 		return fmt.Errorf("%s: %w", ev.Topic, err)
 	}
 	return nil
-}
-
-// order stores the order and, when it is the newest version, its ledger rows.
-//
-// Two versions of one order (orders/create and orders/paid fire together) may be processed at
-// the same time by two workers, and the store cannot make the order and its ledger one write.
-// So after writing the ledger, the worker reads the order back: if a newer version landed
-// meanwhile, it writes that version's ledger too. Whichever worker writes last checks last, so
-// the ledger converges to the newest version.
-func (p *Processor) order(ctx context.Context, ev store.WebhookEvent) error {
-	o, err := ParseOrder(ev.Shop, ev.Body)
-	if err != nil {
-		return err
-	}
-	applied, err := p.st.UpsertOrder(ctx, o)
-	if err != nil {
-		return err
-	}
-	if !applied {
-		return nil // a newer version is stored; its own event attributes it
-	}
-	return p.settle(ctx, o)
-}
-
-// settle writes the ledger of o, an order version just stored, then of any newer version
-// stored meanwhile (see order).
-func (p *Processor) settle(ctx context.Context, o store.Order) error {
-	for range maxLedgerRounds {
-		if err := p.ledger(ctx, o); err != nil {
-			return err
-		}
-		stored, err := p.st.GetOrder(ctx, o.Shop, o.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil // redacted meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		if !stored.UpdatedAt.After(o.UpdatedAt) {
-			return nil
-		}
-		o = stored
-	}
-	return nil
-}
-
-// maxLedgerRounds bounds the re-checks of Processor.order.
-const maxLedgerRounds = 3
-
-// ledger makes the order's ledger rows those of o.
-func (p *Processor) ledger(ctx context.Context, o store.Order) error {
-	rs, release, err := p.redemptions(ctx, o)
-	if err != nil {
-		return err
-	}
-	// RecordRedemptions is called even with no rows: an edited order that no longer carries
-	// a code loses its ledger row.
-	if err := p.st.RecordRedemptions(ctx, o.Shop, o.ID, rs); err != nil {
-		return err
-	}
-	if release {
-		return p.st.ReleaseRedemptions(ctx, o.Shop, o.ID, true)
-	}
-	return nil
-}
-
-// redemptions attributes the order to the shop's offers (see Attribute). The rows of a
-// cancelled order are released when the shop's settings say so (release reports it). An
-// order without codes and without automatic discounts used none of our offers, and costs no
-// look-ups.
-func (p *Processor) redemptions(ctx context.Context, o store.Order) (rs []store.Redemption, release bool, err error) {
-	codes := orderCodes(o)
-	automatic := slices.ContainsFunc(o.Applications, func(a store.DiscountApplication) bool {
-		return isAutomatic(a.Type) && a.Title != ""
-	})
-	if len(codes) == 0 && !automatic {
-		return nil, false, nil
-	}
-	settings, err := p.st.GetSettings(ctx, o.Shop)
-	if err != nil {
-		return nil, false, err
-	}
-	offers, err := p.offers(ctx, o.Shop)
-	if err != nil {
-		return nil, false, err
-	}
-	book, err := p.codeBook(ctx, o.Shop, codes)
-	if err != nil {
-		return nil, false, err
-	}
-	loc := p.location(ctx, o.Shop, settings)
-	rs = Attribute(o, offers, func(code string) (string, bool) {
-		id, ok := book[code]
-		return id, ok
-	}, loc)
-	release = o.CancelledAt != nil && settings.ReleaseUsageOnCancel && len(rs) > 0
-	for i := range rs {
-		rs[i].Released = release
-	}
-	return rs, release, nil
-}
-
-// offers loads the shop's offers, deleted ones included: an order placed just before an
-// offer was deleted still used it. A configuration that does not decode is skipped, with a
-// warning: one broken offer must not hold up the shop's history.
-func (p *Processor) offers(ctx context.Context, shop string) ([]discountfn.Offer, error) {
-	rows, err := p.st.ListOffers(ctx, shop, true)
-	if err != nil {
-		return nil, err
-	}
-	offers := make([]discountfn.Offer, 0, len(rows))
-	for _, r := range rows {
-		var o discountfn.Offer
-		if err := json.Unmarshal(r.Config, &o); err != nil {
-			p.log.WarnContext(ctx, "offer configuration does not decode; orders are not attributed to it",
-				slog.String("shop", shop), slog.String("offer", r.ID), slog.Any("error", err))
-			continue
-		}
-		o.ID, o.Status = r.ID, discountfn.Status(r.Status)
-		offers = append(offers, o)
-	}
-	return offers, nil
-}
-
-// codeBook looks the order's codes up in the shop's unique codes: code -> offer id.
-func (p *Processor) codeBook(ctx context.Context, shop string, codes []string) (map[string]string, error) {
-	book := make(map[string]string, len(codes))
-	for _, c := range codes {
-		found, err := p.st.LookupCode(ctx, shop, c)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		book[c] = found.OfferID
-	}
-	return book, nil
-}
-
-// location is the shop's timezone, which per-day caps count in (the settings carry the
-// shop's own); UTC when this machine does not know it.
-func (p *Processor) location(ctx context.Context, shop string, settings store.ShopSettings) *time.Location {
-	if settings.Timezone == "" {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(settings.Timezone)
-	if err != nil {
-		p.log.WarnContext(ctx, "shop timezone is unknown; using UTC", slog.String("shop", shop), slog.String("timezone", settings.Timezone))
-		return time.UTC
-	}
-	return loc
 }
 
 // shopCurrency is the shop's currency, "" when the shop is not stored.
@@ -272,7 +123,11 @@ func (p *Processor) customersRedact(ctx context.Context, ev store.WebhookEvent) 
 	if err := sameShop(req.ShopDomain, ev.Shop); err != nil {
 		return err
 	}
-	return p.st.RedactCustomer(ctx, ev.Shop, req.Customer.ID, req.OrderIDs)
+	if err := p.st.RedactCustomer(ctx, ev.Shop, req.Customer.ID, req.OrderIDs); err != nil {
+		return err
+	}
+	// The request itself names the person it erases: keep only that it happened.
+	return p.st.ForgetEventBody(ctx, ev.ID)
 }
 
 func (p *Processor) shopRedact(ctx context.Context, ev store.WebhookEvent) error {

@@ -5,7 +5,8 @@
 // store's event queue; only then may the HTTP layer answer 2xx, so nothing is lost if the
 // process dies afterwards. Workers (RunWorkers, Worker.DrainOnce) claim stored events and
 // hand them to a Processor, which applies each topic to the store idempotently, retrying
-// failures with backoff.
+// failures with backoff; order events go in batches, each batch's effects and completions
+// one transaction (Processor.ProcessOrders).
 //
 // The package knows no HTTP framework and no database: the app's handler copies headers and
 // body into a Delivery, and everything durable goes through package store.
@@ -196,4 +197,15 @@ func clipString(s string) string {
 		return s[:77] + "..."
 	}
 	return s
+}
+
+// QueueStats summarizes the shop's stored deliveries (store.EventStats): how many wait, how
+// many were processed or gave up, and when the last one was processed. For development tools
+// and load tests.
+func (r *Receiver) QueueStats(ctx context.Context, shop string) (store.EventStats, error) {
+	stats, err := r.st.EventStats(ctx, normalizeShop(shop))
+	if err != nil {
+		return store.EventStats{}, fmt.Errorf("webhooks: queue stats for %s: %w", shop, err)
+	}
+	return stats, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -110,37 +109,74 @@ func (w *Worker) DrainOnce(ctx context.Context) (int, error) {
 }
 
 // Step claims one batch of due events and handles each: done on success, retried with
-// backoff on failure (the store marks an event failed after store.MaxEventAttempts). It
-// returns how many it claimed; an error only when claiming failed. Once ctx is cancelled it
-// handles no more events: their leases run out and another worker takes them.
+// backoff on failure (the store marks an event failed after store.MaxEventAttempts). Runs of
+// consecutive order events are processed together (Processor.ProcessOrders: one transaction
+// for the run); other events one by one, in claim order. It returns how many it claimed; an
+// error only when claiming failed. Once ctx is cancelled it handles no more events: their
+// leases run out and another worker takes them.
 func (w *Worker) Step(ctx context.Context) (int, error) {
 	events, err := w.st.ClaimEvents(ctx, w.batch, w.lease)
 	if err != nil {
 		return 0, fmt.Errorf("webhooks: claim events: %w", err)
 	}
-	for _, ev := range events {
-		if ctx.Err() != nil {
-			break
+	for start := 0; start < len(events) && ctx.Err() == nil; {
+		if !isOrderTopic(events[start].Topic) {
+			w.handle(ctx, events[start])
+			start++
+			continue
 		}
-		w.handle(ctx, ev)
+		end := start + 1
+		for end < len(events) && isOrderTopic(events[end].Topic) {
+			end++
+		}
+		run := events[start:end]
+		for i, err := range w.p.ProcessOrders(ctx, run) {
+			if err != nil {
+				w.fail(ctx, run[i], err)
+			}
+		}
+		w.refreshStats(ctx)
+		start = end
 	}
 	return len(events), nil
 }
 
-// handle processes one claimed event and records the outcome. Each failure is logged once.
+// refreshStats lets the store refresh the planner's statistics of the tables orders grow
+// (store.RefreshPlannerStats: rarely, and only when they are stale).
+func (w *Worker) refreshStats(ctx context.Context) {
+	analyzed, err := w.st.RefreshPlannerStats(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		w.p.log.WarnContext(ctx, "refresh planner statistics", slog.Any("error", err))
+	case len(analyzed) > 0:
+		w.p.log.DebugContext(ctx, "refreshed planner statistics", slog.Any("tables", analyzed))
+	}
+}
+
+// handle processes one claimed event that is not an order event and records the outcome.
 func (w *Worker) handle(ctx context.Context, ev store.WebhookEvent) {
-	log := w.p.log.With(slog.Int64("event", ev.ID), slog.String("topic", ev.Topic),
-		slog.String("shop", ev.Shop), slog.String("event_id", ev.EventID))
-	err := w.processSafely(ctx, ev)
-	if err == nil {
-		err := w.st.CompleteEvent(ctx, ev.ID)
-		// ErrNotFound: the event went with its shop's data (shop/redact deletes it).
-		if err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
-			// Processing is idempotent: when the lease runs out the event is applied again.
-			log.ErrorContext(ctx, "mark webhook event done", slog.Any("error", err))
-		}
+	err := recovered(ev.Topic, func() error { return w.p.Process(ctx, ev) })
+	if err != nil {
+		w.fail(ctx, ev, err)
 		return
 	}
+	err = w.st.CompleteEvent(ctx, ev.ID)
+	// ErrNotFound: the event went with its shop's data (shop/redact deletes it).
+	if err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+		// Processing is idempotent: when the lease runs out the event is applied again.
+		w.log(ev).ErrorContext(ctx, "mark webhook event done", slog.Any("error", err))
+	}
+}
+
+// log is the processor's logger with the event's identity.
+func (w *Worker) log(ev store.WebhookEvent) *slog.Logger {
+	return w.p.log.With(slog.Int64("event", ev.ID), slog.String("topic", ev.Topic),
+		slog.String("shop", ev.Shop), slog.String("event_id", ev.EventID))
+}
+
+// fail records a failed attempt of a claimed event: logged once, and due again after its
+// backoff (or failed for good after store.MaxEventAttempts).
+func (w *Worker) fail(ctx context.Context, ev store.WebhookEvent, err error) {
 	if ctx.Err() != nil {
 		return // stopped mid-event: not the event's fault; its lease runs out
 	}
@@ -158,21 +194,12 @@ func (w *Worker) handle(ctx context.Context, ev store.WebhookEvent) {
 	} else {
 		attrs = append(attrs, slog.Time("retry_at", retryAt))
 	}
+	log := w.log(ev)
 	log.Log(ctx, level, "webhook event failed", attrs...)
 	rerr := w.st.RetryEvent(ctx, ev.ID, err.Error(), retryAt)
 	if rerr != nil && !errors.Is(rerr, store.ErrNotFound) && ctx.Err() == nil {
 		log.ErrorContext(ctx, "record webhook event failure", slog.Any("error", rerr))
 	}
-}
-
-// processSafely runs the processor, turning a panic into a *panicError (a failed attempt).
-func (w *Worker) processSafely(ctx context.Context, ev store.WebhookEvent) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &panicError{topic: ev.Topic, value: r, stack: string(debug.Stack())}
-		}
-	}()
-	return w.p.Process(ctx, ev)
 }
 
 // panicError is a panic recovered while processing an event. Its message (stored as the

@@ -150,6 +150,7 @@ func startApp(t *testing.T, bin, dsn string, workers int) *runningApp {
 		"DATABASE_URL="+dsn,
 		"SHOPIFY_API_SECRET="+crashSecret,
 		"REGULARS_CHECKOUT_SIGNING_KEY=crash-test-checkout-signing-key-0123456789",
+		"REGULARS_TOKEN_KEY=Y3Jhc2gtdGVzdC10b2tlbi1rZXktMDEyMzQ1Njc4OTA=", // 32 bytes
 		fmt.Sprint("REGULARS_WEBHOOK_WORKERS=", workers),
 	)
 	stdout, err := cmd.StdoutPipe()
