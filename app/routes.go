@@ -28,6 +28,10 @@ func (s *Server) routes(app *fiber.App) {
 		app.Get("/auth", s.authHandler)
 		app.Get(authCallbackPath, s.authCallbackHandler)
 	}
+	// The storefront qualification endpoint behind the app proxy: verified by its signature (proxy.go).
+	if s.src != nil {
+		app.Get("/proxy/offers", s.proxyOffersHandler)
+	}
 	// The page the platform's admin embeds (adminpage.go).
 	app.Get("/app", s.appPageHandler)
 	// The admin API: the shop comes from the platform's ID token only (idtoken.go, admin.go).
@@ -44,9 +48,17 @@ func (s *Server) routes(app *fiber.App) {
 			discountfn.StatusDraft, discountfn.StatusActive, discountfn.StatusPaused))
 		api.Post("/offers/:id/duplicate", s.duplicateOfferHandler)
 		api.Get("/offers/:id/sync", s.offerSyncHandler) // platform sync state (sync_http.go)
+		// Unique codes: generate, import and export (codes.go).
+		api.Post("/offers/:id/codes/generate", s.generateCodesHandler)
+		api.Post("/offers/:id/codes/import", s.importCodesHandler)
+		api.Get("/offers/:id/codes.csv", s.exportCodesHandler)
 		api.Get("/settings", s.getSettingsHandler)
 		api.Put("/settings", s.putSettingsHandler)
 		api.Get("/data-requests", s.listDataRequestsHandler)
+		api.Get("/blocked", s.listBlockedHandler)           // abuse.go
+		api.Post("/blocked", s.blockHandler)                // abuse.go
+		api.Delete("/blocked", s.unblockHandler)            // abuse.go
+		api.Get("/abuse/shared", s.sharedIdentitiesHandler) // abuse.go
 	}
 
 	// The simulator is for the app's own seeded demo shop (development mode without the

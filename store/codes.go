@@ -86,6 +86,9 @@ func (s *Store) AddCodes(ctx context.Context, shop, offerID string, codes []Code
 	if len(rows) == 0 {
 		return nil
 	}
+	// Inserted in key order: random codes (generated ones) would otherwise land all over the
+	// primary key's B-tree, which makes the inserts several times slower on both databases.
+	slices.SortFunc(rows, func(a, b codeRow) int { return strings.Compare(a.Code, b.Code) })
 	size := s.codeBatchSize()
 	failed := -1 // start of the batch that hit a duplicate
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

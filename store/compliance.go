@@ -376,8 +376,8 @@ func uniq(list []string) []string {
 // DeleteShopData removes every row of the shop (shop/redact), in one transaction: orders and
 // their lines, refunds, customers, the ledger, data requests, webhook events (including the
 // shop/redact event being processed: its CompleteEvent then reports ErrNotFound), offers,
-// codes, segments and the shop itself. Another shop's rows are untouched. Deleting a shop that
-// does not exist (a redelivery) does nothing.
+// codes, segments, the block list and the shop itself. Another shop's rows are untouched.
+// Deleting a shop that does not exist (a redelivery) does nothing.
 func (s *Store) DeleteShopData(ctx context.Context, shop string) error {
 	if err := requireNonEmpty("shop", shop); err != nil {
 		return fmt.Errorf("store: delete shop data: %w", err)
@@ -386,7 +386,7 @@ func (s *Store) DeleteShopData(ctx context.Context, shop string) error {
 	tables := []string{
 		"redemption_identities", "redemptions", "order_lines", "refunds", "orders",
 		"customers", "data_requests", "webhook_events", "offer_codes", "offers", "segments",
-		"shop_tokens", "sync_outbox", "offer_sync", "shop_sync",
+		"shop_tokens", "sync_outbox", "offer_sync", "shop_sync", "blocked_identities",
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, t := range tables {

@@ -325,6 +325,10 @@ func fillShop(t testing.TB, s *Store, shop string) {
 	if err := s.SaveShopSync(ctx, ShopSync{Shop: shop, FunctionID: "fn-1"}); err != nil {
 		t.Fatal(err)
 	}
+	// The block list (blocklist.go).
+	if _, err := s.BlockIdentity(ctx, shop, "email:ada@example.com", "chargebacks"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestDeleteShopData(t *testing.T) {

@@ -102,10 +102,11 @@ func buyerOrders(b discountfn.Buyer) (where string, args []any, ok bool) {
 //     ByDay holds only the days from two days before today (UTC) onward, which include today
 //     and yesterday in every timezone: per-day caps look at today only. ByIdentity holds the
 //     buyer's own identity keys (buyer.IdentityKeys()) only.
-//   - Blocked is left nil.
+//   - Blocked holds those of the buyer's own identity keys (buyer.IdentityKeys()) that are on
+//     the shop's block list (BlockIdentity); nil when none is.
 //
 // A buyer with neither customer id nor email has no history (usage is still filled in).
-// ErrNotFound if the shop does not exist. Six indexed queries at most.
+// ErrNotFound if the shop does not exist. Seven indexed queries at most.
 func (s *Store) Facts(ctx context.Context, shop string, buyer discountfn.Buyer) (discountfn.Facts, error) {
 	db := s.db.WithContext(ctx)
 	st, err := loadSettings(db, shop)
@@ -120,7 +121,11 @@ func (s *Store) Facts(ctx context.Context, shop string, buyer discountfn.Buyer) 
 	if err != nil {
 		return discountfn.Facts{}, fmt.Errorf("store: facts: usage: %w", translate(err))
 	}
-	return discountfn.Facts{History: history, Usage: usage}, nil
+	blocked, err := blockedKeys(db, shop, buyer.IdentityKeys())
+	if err != nil {
+		return discountfn.Facts{}, fmt.Errorf("store: facts: block list: %w", translate(err))
+	}
+	return discountfn.Facts{History: history, Usage: usage, Blocked: blocked}, nil
 }
 
 // buyerHistory reads the buyer's orders and keeps those that count, oldest first.

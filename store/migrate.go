@@ -34,6 +34,7 @@ func migrations() []migration {
 		{version: "0005_shop_tokens", up: migrateShopTokens},                      // tokens.go
 		{version: "0006_platform_sync", up: migratePlatformSync},                  // sync.go
 		{version: "0007_webhook_events_pending", up: migrateWebhookEventsPending}, // events.go
+		{version: "0008_blocked_identities", up: migrateBlockedIdentities},        // blocklist.go
 	}
 }
 
