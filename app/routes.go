@@ -59,6 +59,13 @@ func (s *Server) routes(app *fiber.App) {
 		api.Post("/blocked", s.blockHandler)                // abuse.go
 		api.Delete("/blocked", s.unblockHandler)            // abuse.go
 		api.Get("/abuse/shared", s.sharedIdentitiesHandler) // abuse.go
+		api.Post("/offers/backtest", s.backtestHandler)     // backtest.go
+		api.Get("/backtests/:id", s.getBacktestHandler)     // backtest.go
+		// Analytics (analytics.go).
+		api.Get("/analytics/offers", s.offerStatsHandler)
+		api.Get("/analytics/offers.csv", s.offerStatsCSVHandler)
+		api.Get("/analytics/offers/:id/daily", s.dailySeriesHandler)
+		api.Get("/analytics/campaigns", s.campaignStatsHandler)
 	}
 
 	// The simulator is for the app's own seeded demo shop (development mode without the

@@ -25,6 +25,7 @@ type Server struct {
 	tokens    *Tokens
 	installer Installer
 	offerSync OfferSyncer
+	backtests backtestJobs // backtest.go
 }
 
 // Deps are the server's collaborators, built by Run (or a test).

@@ -35,6 +35,7 @@ func migrations() []migration {
 		{version: "0006_platform_sync", up: migratePlatformSync},                  // sync.go
 		{version: "0007_webhook_events_pending", up: migrateWebhookEventsPending}, // events.go
 		{version: "0008_blocked_identities", up: migrateBlockedIdentities},        // blocklist.go
+		{version: "0009_analytics_indexes", up: migrateAnalyticsIndexes},          // analytics.go
 	}
 }
 
