@@ -203,7 +203,7 @@ func (s *Server) offerActionHandler(name string, to discountfn.Status, from ...d
 			return err
 		}
 		ctx := c.UserContext()
-		row, err := s.st.GetOffer(ctx, shop, c.Params("id"))
+		row, o, err := s.loadOffer(ctx, shop, c.Params("id"))
 		if err != nil {
 			return err
 		}
@@ -215,10 +215,6 @@ func (s *Server) offerActionHandler(name string, to discountfn.Status, from ...d
 			if version != row.Version {
 				return conflict(nil, "the offer was changed since version %d; reload it and try again", version)
 			}
-		}
-		o, err := offerFromRow(row)
-		if err != nil {
-			return err
 		}
 		switch {
 		case o.Status == to:
@@ -257,11 +253,7 @@ func (s *Server) duplicateOfferHandler(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	row, err := s.st.GetOffer(ctx, shop, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	o, err := offerFromRow(row)
+	_, o, err := s.loadOffer(ctx, shop, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -369,6 +361,20 @@ func (s *Server) offerChanged(ctx context.Context, shop, offerID string) {
 	if err := s.offerSync.OfferChanged(ctx, shop, offerID); err != nil {
 		s.log.ErrorContext(ctx, "offer changed: sync hook failed", "shop", shop, "offer_id", offerID, "err", err)
 	}
+}
+
+// loadOffer reads one of the shop's offers and decodes its configuration; ErrNotFound (404)
+// when the shop has no such offer.
+func (s *Server) loadOffer(ctx context.Context, shop, id string) (store.Offer, discountfn.Offer, error) {
+	row, err := s.st.GetOffer(ctx, shop, id)
+	if err != nil {
+		return store.Offer{}, discountfn.Offer{}, err
+	}
+	o, err := offerFromRow(row)
+	if err != nil {
+		return store.Offer{}, discountfn.Offer{}, err
+	}
+	return row, o, nil
 }
 
 // sendOffer answers with the offer's record and its version as ETag.

@@ -78,11 +78,7 @@ type importCodesAnswer struct {
 // codesOffer checks that the shop has the offer (404 otherwise) and that it
 // takes unique codes.
 func (s *Server) codesOffer(ctx context.Context, shop, id string) error {
-	row, err := s.st.GetOffer(ctx, shop, id)
-	if err != nil {
-		return err
-	}
-	o, err := offerFromRow(row)
+	_, o, err := s.loadOffer(ctx, shop, id)
 	if err != nil {
 		return err
 	}
