@@ -170,9 +170,12 @@ type orderLine struct {
 	Allocations  []allocation
 }
 
-func (l *orderLine) discount() Money {
+func (l *orderLine) discount() Money { return sumAllocations(l.Allocations) }
+
+// sumAllocations is what a line's discount allocations take off it.
+func sumAllocations(as []allocation) Money {
 	var m Money
-	for _, a := range l.Allocations {
+	for _, a := range as {
 		m += a.Amount
 	}
 	return m
@@ -191,13 +194,7 @@ type shippingLine struct {
 	Allocations []allocation
 }
 
-func (s *shippingLine) discount() Money {
-	var m Money
-	for _, a := range s.Allocations {
-		m += a.Amount
-	}
-	return m
-}
+func (s *shippingLine) discount() Money { return sumAllocations(s.Allocations) }
 
 type orderCode struct {
 	Code   string

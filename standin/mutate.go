@@ -450,20 +450,30 @@ func parseDateTime(v any) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func (c *reqCtx) discountSetActive(args map[string]any, isCode, active bool) (any, error) {
+// existingDiscount checks the write scope and finds the discount the mutation's id names.
+// A missing one (or one of the other kind) is the platform's userError answer, under key.
+func (c *reqCtx) existingDiscount(args map[string]any, isCode bool, key string) (*discount, map[string]any, error) {
 	if err := c.need("write_discounts", "discount"); err != nil {
-		return nil, err
-	}
-	key := "automaticDiscountNode"
-	if isCode {
-		key = "codeDiscountNode"
+		return nil, nil, err
 	}
 	id, _ := strArg(args, "id")
 	d := c.discountByGID(id)
 	if d == nil || d.IsCode != isCode {
-		return map[string]any{key: nil, "userErrors": errorsObj([]userError{{
+		return nil, map[string]any{key: nil, "userErrors": errorsObj([]userError{{
 			Code: "INVALID", Field: []string{"id"}, Message: "Discount does not exist",
 		}})}, nil
+	}
+	return d, nil, nil
+}
+
+func (c *reqCtx) discountSetActive(args map[string]any, isCode, active bool) (any, error) {
+	key := "automaticDiscountNode"
+	if isCode {
+		key = "codeDiscountNode"
+	}
+	d, answer, err := c.existingDiscount(args, isCode, key)
+	if d == nil {
+		return answer, err
 	}
 	if active {
 		d.EndsAt = nil
@@ -485,19 +495,13 @@ func (c *reqCtx) discountSetActive(args map[string]any, isCode, active bool) (an
 }
 
 func (c *reqCtx) discountDelete(args map[string]any, isCode bool) (any, error) {
-	if err := c.need("write_discounts", "discount"); err != nil {
-		return nil, err
-	}
 	key := "deletedAutomaticDiscountId"
 	if isCode {
 		key = "deletedCodeDiscountId"
 	}
-	id, _ := strArg(args, "id")
-	d := c.discountByGID(id)
-	if d == nil || d.IsCode != isCode {
-		return map[string]any{key: nil, "userErrors": errorsObj([]userError{{
-			Code: "INVALID", Field: []string{"id"}, Message: "Discount does not exist",
-		}})}, nil
+	d, answer, err := c.existingDiscount(args, isCode, key)
+	if d == nil {
+		return answer, err
 	}
 	c.sh.Discounts = slices.DeleteFunc(c.sh.Discounts, func(x *discount) bool { return x.ID == d.ID })
 	c.s.log.Info("discount deleted", "shop", c.sh.Domain, "id", d.gid())

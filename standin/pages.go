@@ -247,6 +247,12 @@ func (s *Server) orderFromPath(w http.ResponseWriter, r *http.Request) (*shop, *
 }
 
 func (s *Server) handleOrderCancel(w http.ResponseWriter, r *http.Request) {
+	s.orderAction(w, r, s.cancelOrder, "cancelled")
+}
+
+// orderAction applies act to the order named by the path, under s.mu, and goes back to the
+// orders page saying what was done.
+func (s *Server) orderAction(w http.ResponseWriter, r *http.Request, act func(*shop, *order, time.Time), done string) {
 	now := s.now()
 	s.mu.Lock()
 	sh, o := s.orderFromPath(w, r)
@@ -254,9 +260,9 @@ func (s *Server) handleOrderCancel(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		return
 	}
-	s.cancelOrder(sh, o, now)
+	act(sh, o, now)
 	s.mu.Unlock()
-	http.Redirect(w, r, "/shops/"+sh.Domain+"/admin/orders?flash="+url.QueryEscape(o.name()+" cancelled"), http.StatusSeeOther)
+	http.Redirect(w, r, "/shops/"+sh.Domain+"/admin/orders?flash="+url.QueryEscape(o.name()+" "+done), http.StatusSeeOther)
 }
 
 // cancelOrder cancels o (refunding it when it was paid). The caller holds s.mu.
@@ -279,16 +285,7 @@ func (s *Server) cancelOrder(sh *shop, o *order, now time.Time) {
 }
 
 func (s *Server) handleOrderRefund(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
-	s.mu.Lock()
-	sh, o := s.orderFromPath(w, r)
-	if o == nil {
-		s.mu.Unlock()
-		return
-	}
-	s.refundOrder(sh, o, now)
-	s.mu.Unlock()
-	http.Redirect(w, r, "/shops/"+sh.Domain+"/admin/orders?flash="+url.QueryEscape(o.name()+" refunded"), http.StatusSeeOther)
+	s.orderAction(w, r, s.refundOrder, "refunded")
 }
 
 // refundOrder refunds what is left of o. The caller holds s.mu.
