@@ -66,6 +66,14 @@ func (s *Server) routes(app *fiber.App) {
 		api.Get("/analytics/offers.csv", s.offerStatsCSVHandler)
 		api.Get("/analytics/offers/:id/daily", s.dailySeriesHandler)
 		api.Get("/analytics/campaigns", s.campaignStatsHandler)
+		// Segments (segments.go), the customer picker (customers.go), the simulator (simulate.go).
+		api.Get("/segments", s.listSegmentsHandler)
+		api.Post("/segments", s.createSegmentHandler)
+		api.Post("/segments/reorder", s.reorderSegmentsHandler)
+		api.Put("/segments/:id", s.updateSegmentHandler)
+		api.Delete("/segments/:id", s.deleteSegmentHandler)
+		api.Get("/customers", s.listCustomersHandler)
+		api.Post("/simulate", s.simulateHandler)
 	}
 
 	// The simulator is for the app's own seeded demo shop (development mode without the
