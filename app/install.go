@@ -265,6 +265,9 @@ func (y *Sync) Reconcile(ctx context.Context) error {
 		if err := y.checkShopConfig(ctx, shop); err != nil && !errors.Is(err, ErrUnknownShop) {
 			errs = append(errs, fmt.Errorf("%s: %w", shop, err))
 		}
+		if err := y.queueUntaggedOrders(ctx, shop); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", shop, err))
+		}
 	}
 	if _, err := y.st.PruneSyncJobs(ctx, y.now().Add(-doneJobsKept)); err != nil {
 		errs = append(errs, err)

@@ -18,6 +18,7 @@ func (s *Server) routes(app *fiber.App) {
 	checkout := app.Group("/checkout", s.requireCheckoutToken)
 	checkout.Post("/cart-lines", s.checkoutHandler(discountfn.TargetCartLines))
 	checkout.Post("/delivery-options", s.checkoutHandler(discountfn.TargetDeliveryOptions))
+	checkout.Post("/payment-methods", s.paymentMethodsHandler) // payments.go
 	// The platform's webhooks: verified by HMAC, not by a session.
 	if s.hooks != nil {
 		app.Post("/webhooks", s.webhookHandler)
@@ -66,6 +67,7 @@ func (s *Server) routes(app *fiber.App) {
 		api.Get("/analytics/offers.csv", s.offerStatsCSVHandler)
 		api.Get("/analytics/offers/:id/daily", s.dailySeriesHandler)
 		api.Get("/analytics/campaigns", s.campaignStatsHandler)
+		api.Get("/analytics/cod-orders", s.codOrdersHandler) // codorders.go
 		// Segments (segments.go), the customer picker (customers.go), the simulator (simulate.go).
 		api.Get("/segments", s.listSegmentsHandler)
 		api.Post("/segments", s.createSegmentHandler)

@@ -364,6 +364,8 @@ func (y *Sync) runSafely(ctx context.Context, j store.SyncJob) (err error) {
 		return y.install(ctx, j.Shop)
 	case store.SyncBackfill:
 		return y.backfill(ctx, j.Shop)
+	case store.SyncOrderTags:
+		return y.tagOrders(ctx, j.Shop) // ordertags.go
 	}
 	return fmt.Errorf("unknown sync job kind %q", j.Kind)
 }

@@ -24,6 +24,9 @@ type OrderEvent struct {
 	EventID     int64
 	Order       Order
 	Redemptions []Redemption
+	// CODOffers, set on a cash-on-delivery order, are the offers it used that switch cash on
+	// delivery off: the stored version raises a FlagCODOffer flag (orderflags.go).
+	CODOffers []string
 }
 
 // ApplyOrderEvents stores a batch of order versions, their lines, refunds and ledgers, and
@@ -75,7 +78,7 @@ func (s *Store) ApplyOrderEvents(ctx context.Context, batch []OrderEvent) (appli
 		if err != nil {
 			return nil, fmt.Errorf("store: apply order events: order %q: %w", o.ID, err)
 		}
-		w.index, w.redemptions = i, ev.Redemptions
+		w.index, w.redemptions, w.codOffers = i, ev.Redemptions, ev.CODOffers
 		writes = append(writes, w)
 	}
 	events := make([]int64, 0, len(batch))
@@ -100,6 +103,9 @@ func (s *Store) ApplyOrderEvents(ctx context.Context, batch []OrderEvent) (appli
 		if err := s.writeLedgers(tx, ledgers); err != nil {
 			return err
 		}
+		if err := writeFlags(tx, ledgers, now); err != nil {
+			return err
+		}
 		return s.completeEvents(tx, events, now)
 	})
 	if err != nil {
@@ -116,6 +122,7 @@ type orderWrite struct {
 	row         orderRow
 	lines       []lineRow
 	redemptions []Redemption
+	codOffers   []string
 	index       int // in the caller's batch
 }
 

@@ -329,6 +329,10 @@ func fillShop(t testing.TB, s *Store, shop string) {
 	if _, err := s.BlockIdentity(ctx, shop, "email:ada@example.com", "chargebacks"); err != nil {
 		t.Fatal(err)
 	}
+	// An order flag (orderflags.go).
+	if _, err := s.ApplyOrderEvents(ctx, []OrderEvent{{Order: testOrder(shop, "2"), CODOffers: []string{"o1"}}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestDeleteShopData(t *testing.T) {

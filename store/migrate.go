@@ -36,6 +36,7 @@ func migrations() []migration {
 		{version: "0007_webhook_events_pending", up: migrateWebhookEventsPending}, // events.go
 		{version: "0008_blocked_identities", up: migrateBlockedIdentities},        // blocklist.go
 		{version: "0009_analytics_indexes", up: migrateAnalyticsIndexes},          // analytics.go
+		{version: "0010_order_flags", up: migrateOrderFlags},                      // orderflags.go
 	}
 }
 

@@ -37,6 +37,8 @@ const (
 	SyncInstall = "install"
 	// SyncBackfill reads the shop's orders through a bulk query into the webhook pipeline.
 	SyncBackfill = "backfill"
+	// SyncOrderTags tags the shop's flagged orders on the platform (orderflags.go).
+	SyncOrderTags = "order_tags"
 )
 
 // SyncJob is one job of the outbox.
@@ -92,7 +94,7 @@ func offerJobRank(kind string) int {
 
 func validSyncKind(offerID, kind string) bool {
 	if offerID == "" {
-		return kind == SyncInstall || kind == SyncBackfill
+		return kind == SyncInstall || kind == SyncBackfill || kind == SyncOrderTags
 	}
 	return offerJobRank(kind) > 0
 }

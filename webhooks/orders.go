@@ -86,7 +86,10 @@ func (p *Processor) ProcessOrders(ctx context.Context, events []store.WebhookEve
 		return errs
 	}
 	err := recovered(events[index[0]].Topic, func() error {
-		_, err := p.st.ApplyOrderEvents(ctx, batch)
+		applied, err := p.st.ApplyOrderEvents(ctx, batch)
+		if err == nil {
+			p.requestOrderTags(ctx, batch, applied)
+		}
 		return err
 	})
 	if err == nil {
@@ -101,7 +104,10 @@ func (p *Processor) ProcessOrders(ctx context.Context, events []store.WebhookEve
 	// Find the event at fault: each alone.
 	for k, i := range index {
 		errs[i] = recovered(events[i].Topic, func() error {
-			_, err := p.st.ApplyOrderEvents(ctx, batch[k:k+1])
+			applied, err := p.st.ApplyOrderEvents(ctx, batch[k:k+1])
+			if err == nil {
+				p.requestOrderTags(ctx, batch[k:k+1], applied)
+			}
 			return withTopic(events[i].Topic, err)
 		})
 	}
@@ -146,8 +152,44 @@ func (p *Processor) attribute(ctx context.Context, shop string, writes []store.O
 			rs[k].Released = release
 		}
 		writes[i].Redemptions = rs
+		writes[i].CODOffers = codOffers(o, rs, offers)
 	}
 	return nil
+}
+
+// codOffers are the offers of rs that switch cash on delivery off, when o was paid by cash on
+// delivery (one of its gateways is a configured cash-on-delivery name): the payment
+// customization should have hidden that method, so the order is flagged for the merchant.
+func codOffers(o store.Order, rs []store.Redemption, offers *shopOffers) []string {
+	if !slices.ContainsFunc(o.Gateways, func(g string) bool { return discountfn.IsCashOnDelivery(g, offers.settings.CODGateways) }) {
+		return nil
+	}
+	var ids []string
+	for _, r := range rs {
+		for i := range offers.offers {
+			if off := &offers.offers[i]; off.ID == r.OfferID && off.Limits.DisableCashOnDelivery && !slices.Contains(ids, off.ID) {
+				ids = append(ids, off.ID)
+			}
+		}
+	}
+	return ids
+}
+
+// requestOrderTags queues the platform sync's order tagging for each shop with a newly stored
+// flagged order. A failure is logged only: the flag is stored, and reconciliation queues the
+// tagging again.
+func (p *Processor) requestOrderTags(ctx context.Context, batch []store.OrderEvent, applied []bool) {
+	var shops []string
+	for k, ev := range batch {
+		if k < len(applied) && applied[k] && len(ev.CODOffers) > 0 && !slices.Contains(shops, ev.Order.Shop) {
+			shops = append(shops, ev.Order.Shop)
+		}
+	}
+	for _, shop := range shops {
+		if _, err := p.st.EnqueueSync(ctx, shop, "", store.SyncOrderTags); err != nil {
+			p.log.WarnContext(ctx, "queue order tagging; reconciliation will retry", slog.String("shop", shop), slog.Any("error", err))
+		}
+	}
 }
 
 // shopOffers is what attribution needs of a shop, as of its current OfferSetVersion: one
