@@ -33,9 +33,12 @@ import (
 //
 // For a code offer, a second variant assumes every buyer entered the code.
 //
-// What orders do not tell us: collections (collection-scoped offers match nothing),
-// customer tags (tag audiences do not match), delivery options (free shipping has nothing to
-// discount), and segments (segment audiences are not matched). The result lists these notes.
+// The shop's segments as they are now are part of the set: each order's shipping address and
+// delivery method stand for the cart's, so segment rules on location, delivery method and
+// history are evaluated. What orders do not tell us: collections (collection-scoped offers
+// match nothing), customer tags at the time (tag audiences and segment tag rules do not
+// match), and delivery prices (free shipping has nothing to discount). The result lists
+// these notes.
 //
 // Jobs run in the background and live in memory on the Server for backtestJobTTL; another
 // shop's job id is not found.
@@ -210,7 +213,13 @@ func (s *Server) backtestHandler(c *fiber.Ctx) error {
 	}
 	// Evaluate it as if it had been live throughout.
 	offer.Status, offer.Schedule = discountfn.StatusActive, discountfn.Schedule{}
-	set, err := discountfn.NewOfferSet(discountfn.Settings{Currency: sh.Currency, Location: loc}, []discountfn.Offer{offer}, nil)
+	// The shop's segments come along, so a segment offer meets the segments as they are now
+	// (priorities included).
+	segments, err := s.loadSegments(c.UserContext(), shop)
+	if err != nil {
+		return err
+	}
+	set, err := discountfn.NewOfferSet(discountfn.Settings{Currency: sh.Currency, Location: loc}, []discountfn.Offer{offer}, segments)
 	if err != nil {
 		return badRequest(err, "the offer cannot be evaluated on its own: %v", err)
 	}
@@ -516,6 +525,19 @@ func (b *backtest) input(o *store.Order, codes []string) *discountfn.Input {
 		in.Cart.Lines = append(in.Cart.Lines, line)
 	}
 	in.Cart.Cost = &discountfn.CartCost{SubtotalAmount: money(subtotal)}
+	// Where it went and how: the order's shipping address and delivery method, for segment
+	// rules. The option's price is not stored, so it costs nothing here.
+	if o.ShippingCity != "" || o.ShippingZip != "" || o.ShippingCountry != "" || o.DeliveryMethod != "" {
+		group := discountfn.CartDeliveryGroup{ID: "gid://shopify/CartDeliveryGroup/" + o.ID,
+			DeliveryAddress: &discountfn.MailingAddress{City: optional(o.ShippingCity), Zip: optional(o.ShippingZip),
+				CountryCode: optional(o.ShippingCountry)}}
+		if o.DeliveryMethod != "" {
+			title := o.DeliveryMethod
+			opt := discountfn.CartDeliveryOption{Handle: "order-delivery", Title: &title, Cost: money(0), DeliveryMethodType: "SHIPPING"}
+			group.DeliveryOptions, group.SelectedDeliveryOption = []discountfn.CartDeliveryOption{opt}, &opt
+		}
+		in.Cart.DeliveryGroups = append(in.Cart.DeliveryGroups, group)
+	}
 	if o.CustomerID != "" || o.Email != "" {
 		bi := &discountfn.BuyerIdentity{IsAuthenticated: o.CustomerID != ""}
 		if o.Email != "" {
@@ -541,7 +563,8 @@ func (b *backtest) notes() []string {
 		notes = append(notes, "customer tags at the time of each order are not known, so tag conditions do not match")
 	}
 	if o.Eligibility.Audience == discountfn.AudienceSegment {
-		notes = append(notes, "segments are not evaluated in a backtest")
+		notes = append(notes, "segments are matched as they are defined now, by each order's shipping address, "+
+			"delivery method and history; their tag rules do not match")
 	}
 	if o.HasClass(discountfn.ClassShipping) {
 		notes = append(notes, "orders do not record delivery options, so shipping discounts cost nothing here")

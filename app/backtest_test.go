@@ -136,3 +136,57 @@ func TestBacktest(t *testing.T) {
 		mustStatus(t, "no offer", resp, raw, http.StatusBadRequest)
 	})
 }
+
+// TestBacktestSegmentOffer: a segment offer is evaluated against the shop's segments, with
+// each order's shipping address and delivery method standing for the cart's.
+func TestBacktestSegmentOffer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		env := adminOnlyEnv(t, st)
+		mustShops(t, st, shopA)
+		now := env.clock.Now()
+		add := func(id, city, method string, price discountfn.Money) {
+			t.Helper()
+			placed := now.AddDate(0, 0, -3)
+			o := store.Order{Shop: shopA, ID: id, Email: id + "@example.com", PlacedAt: placed, UpdatedAt: placed,
+				Currency: "USD", Subtotal: price, Total: price, FinancialStatus: "paid",
+				ShippingCity: city, ShippingCountry: "GB", DeliveryMethod: method,
+				Lines: []store.OrderLine{{ID: "gid://shopify/LineItem/" + id, ProductID: "gid://shopify/Product/1", Quantity: 1, Price: price}}}
+			if _, err := st.UpsertOrder(context.Background(), o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("1", "London", "Royal Mail", 6000)
+		add("2", "london", "Courier", 2000)
+		add("3", "Leeds", "Royal Mail", 6000)
+		add("4", "", "", 6000)
+		for _, seg := range []discountfn.Segment{
+			{ID: "london", Name: "London", Priority: 2, Rules: discountfn.SegmentRules{Cities: []string{"London"}}},
+			{ID: "royal-mail", Name: "Royal Mail", Priority: 1, Rules: discountfn.SegmentRules{DeliveryMethods: []string{"royal mail"}}},
+		} {
+			resp, body := env.call(t, http.MethodPost, "/api/segments", shopA, seg, nil)
+			mustStatus(t, "segment", resp, body, http.StatusCreated)
+		}
+		// Tiers by cart value for the Royal Mail segment; London ranks above it.
+		offer := percentOffer("royal", 0)
+		offer.Value = discountfn.Value{Kind: discountfn.ValueTiered, TierBasis: discountfn.TierBySubtotal, Tiers: []discountfn.Tier{
+			{Threshold: 5000, Kind: discountfn.ValuePercentage, Percentage: 10 * 100}}}
+		offer.Eligibility = discountfn.Eligibility{Audience: discountfn.AudienceSegment, SegmentID: "royal-mail"}
+		job := runBacktest(t, env, shopA, map[string]any{"offer": offer, "days": 30})
+		v := job.Result.AsPlaced
+		// Order 1 is in London (the higher segment), 2 is not Royal Mail, 4 has no address:
+		// only order 3 qualifies, 10% of 60.00.
+		if !slices.Equal(orderIDsOfVariant(v), []string{"3"}) || v.Cost != 600 || job.Result.OrdersConsidered != 4 {
+			t.Errorf("as placed = %+v", v)
+		}
+		reasons := map[discountfn.Reason]int{}
+		for _, r := range v.NotQualified {
+			reasons[r.Reason] = r.Orders
+		}
+		if reasons[discountfn.ReasonLowerSegment] != 1 || reasons[discountfn.ReasonSegmentNotMatched] != 2 {
+			t.Errorf("reasons = %+v", v.NotQualified)
+		}
+		offer.Eligibility.SegmentID = "ghost"
+		resp, body := env.call(t, http.MethodPost, "/api/offers/backtest", shopA, map[string]any{"offer": offer, "days": 30}, nil)
+		mustStatus(t, "unknown segment", resp, body, http.StatusBadRequest)
+	})
+}
