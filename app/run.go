@@ -92,6 +92,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}()
 	defer func() { stopWorkers(); <-syncDone }()
+	// The checkout caches follow the store's change notices (storesource.go).
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		src.Watch(workersCtx, logger)
+	}()
+	defer func() { stopWorkers(); <-watchDone }()
 
 	srv := New(cfg, Deps{Source: src, Webhooks: receiver, Logger: logger, Now: time.Now,
 		Store: st, Tokens: tokens, Installer: platformSync, OfferSync: platformSync})

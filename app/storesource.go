@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -12,50 +13,137 @@ import (
 	"github.com/regularsapp/regulars/store"
 )
 
-// StoreSource serves the checkout from the database. A shop's offers are compiled into an
-// offer set once and reused while the shop's offer-set version (one small indexed query per
-// call) is unchanged, so an edit made by any process is seen by the next checkout; a buyer's
-// facts are read per call.
+// StoreSource serves the checkout from the database, through two in-memory caches kept
+// coherent by the store's change notices (store.Listen: PostgreSQL LISTEN/NOTIFY across
+// processes, in-process on SQLite):
+//
+//   - a shop's compiled offer set, reused until a notice says the shop's offers changed;
+//   - buyers' facts (history, usage, block list), reused until a notice says the shop's orders,
+//     ledger, block list or settings changed.
+//
+// While Watch is not listening (not started, or its connection failed), the offer set is
+// checked against the shop's offer-set version on every call (one small query) and facts are
+// read per call, as without caches. Entries also expire after maxCacheAge, which bounds the
+// staleness a lost notice could cause (a process that died between its commit and its notice).
 type StoreSource struct {
 	st *store.Store
 
-	mu   sync.Mutex
-	sets map[string]compiledShop
+	mu        sync.Mutex
+	listening bool
+	gen       map[cacheKey]uint64 // bumped by each notice
+	sets      map[string]compiledShop
+	facts     map[factsKey]cachedFacts
+	now       func() time.Time
+}
+
+// cacheKey is one shop's cache of one kind.
+type cacheKey struct {
+	shop string
+	kind store.ChangeKind
 }
 
 type compiledShop struct {
-	version string
+	version string // the offer-set version it was compiled at ("" when loaded while listening)
+	gen     uint64
+	at      time.Time
 	set     *discountfn.OfferSet
 }
 
+type factsKey struct {
+	shop  string
+	buyer discountfn.Buyer
+}
+
+type cachedFacts struct {
+	gen   uint64
+	at    time.Time
+	facts discountfn.Facts
+}
+
+const (
+	// maxCacheAge bounds how long an entry is trusted without a notice.
+	maxCacheAge = 30 * time.Second
+	// maxCachedFacts bounds the facts cache; when it is full, entries are dropped at random.
+	maxCachedFacts = 200_000
+)
+
 // NewStoreSource serves checkouts from st.
 func NewStoreSource(st *store.Store) *StoreSource {
-	return &StoreSource{st: st, sets: map[string]compiledShop{}}
+	return &StoreSource{st: st, gen: map[cacheKey]uint64{}, sets: map[string]compiledShop{},
+		facts: map[factsKey]cachedFacts{}, now: time.Now}
+}
+
+// Watch listens to the store's change notices until ctx ends, serving from the caches while
+// it listens. When listening fails it falls back to per-call reads and tries again after a
+// pause.
+func (s *StoreSource) Watch(ctx context.Context, logger *slog.Logger) {
+	for ctx.Err() == nil {
+		err := s.st.Listen(ctx, func() {
+			s.mu.Lock()
+			// Whatever was cached before listening may have missed notices.
+			s.sets, s.facts = map[string]compiledShop{}, map[factsKey]cachedFacts{}
+			s.listening = true
+			s.mu.Unlock()
+		}, s.changed)
+		s.mu.Lock()
+		s.listening = false
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		logger.WarnContext(ctx, "checkout caches: listening for changes failed; reading per call until it works again",
+			slog.Any("error", err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// changed records a notice: entries of the shop and kind loaded before it are stale.
+func (s *StoreSource) changed(c store.Change) {
+	s.mu.Lock()
+	s.gen[cacheKey{c.Shop, c.Kind}]++
+	s.mu.Unlock()
 }
 
 // Checkout implements CheckoutSource.
 func (s *StoreSource) Checkout(ctx context.Context, shop string) (*discountfn.OfferSet, discountfn.CodeBook, error) {
-	version, err := s.st.OfferSetVersion(ctx, shop)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, ErrUnknownShop
+	s.mu.Lock()
+	listening := s.listening
+	gen := s.gen[cacheKey{shop, store.ChangeOffers}]
+	cached, ok := s.sets[shop]
+	s.mu.Unlock()
+	book := &storeCodeBook{ctx: ctx, st: s.st, shop: shop}
+	now := s.now()
+	if listening && ok && cached.version == "" && cached.gen == gen && now.Sub(cached.at) < maxCacheAge {
+		return cached.set, book, nil
 	}
+	version := ""
+	if !listening {
+		v, err := s.st.OfferSetVersion(ctx, shop)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, ErrUnknownShop
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok && cached.version == v {
+			return cached.set, book, nil
+		}
+		version = v
+	}
+	// Compiled after reading gen (and the version): a change committed meanwhile bumps gen
+	// (or the version) again, so this entry cannot hide it.
+	set, err := s.compile(ctx, shop)
 	if err != nil {
 		return nil, nil, err
 	}
 	s.mu.Lock()
-	cached, ok := s.sets[shop]
+	s.sets[shop] = compiledShop{version: version, gen: gen, at: now, set: set}
 	s.mu.Unlock()
-	if !ok || cached.version != version {
-		set, err := s.compile(ctx, shop)
-		if err != nil {
-			return nil, nil, err
-		}
-		cached = compiledShop{version: version, set: set}
-		s.mu.Lock()
-		s.sets[shop] = cached
-		s.mu.Unlock()
-	}
-	return cached.set, &storeCodeBook{ctx: ctx, st: s.st, shop: shop}, nil
+	return set, book, nil
 }
 
 // compile loads and compiles a shop's offers and segments.
@@ -104,9 +192,35 @@ func (s *StoreSource) compile(ctx context.Context, shop string) (*discountfn.Off
 	return discountfn.NewOfferSet(discountfn.Settings{Currency: sh.Currency, Location: loc}, offers, segments)
 }
 
-// Facts implements CheckoutSource.
+// Facts implements CheckoutSource. Cached facts are shared between calls: the engine only
+// reads them.
 func (s *StoreSource) Facts(ctx context.Context, shop string, buyer discountfn.Buyer) (discountfn.Facts, error) {
-	return s.st.Facts(ctx, shop, buyer)
+	key := factsKey{shop, buyer}
+	s.mu.Lock()
+	listening := s.listening
+	gen := s.gen[cacheKey{shop, store.ChangeFacts}]
+	cached, ok := s.facts[key]
+	s.mu.Unlock()
+	now := s.now()
+	if listening && ok && cached.gen == gen && now.Sub(cached.at) < maxCacheAge {
+		return cached.facts, nil
+	}
+	facts, err := s.st.Facts(ctx, shop, buyer)
+	if err != nil || !listening {
+		return facts, err
+	}
+	s.mu.Lock()
+	if len(s.facts) >= maxCachedFacts {
+		for k := range s.facts { // map order is random enough to spread the evictions
+			delete(s.facts, k)
+			if len(s.facts) < maxCachedFacts*9/10 {
+				break
+			}
+		}
+	}
+	s.facts[key] = cachedFacts{gen: gen, at: now, facts: facts}
+	s.mu.Unlock()
+	return facts, nil
 }
 
 // storeCodeBook looks unique codes up in the store, within the checkout call's context. A

@@ -111,6 +111,13 @@ func (s *Store) ApplyOrderEvents(ctx context.Context, batch []OrderEvent) (appli
 	if err != nil {
 		return nil, fmt.Errorf("store: apply %d order events: %w", len(batch), translate(err))
 	}
+	published := map[string]bool{}
+	for _, ev := range batch {
+		if shop := ev.Order.Shop; !published[shop] {
+			published[shop] = true
+			s.publish(ctx, shop, ChangeFacts)
+		}
+	}
 	return applied, nil
 }
 

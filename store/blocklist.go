@@ -76,6 +76,7 @@ func (s *Store) BlockIdentity(ctx context.Context, shop, identityKey, reason str
 	if err != nil {
 		return BlockedIdentity{}, fmt.Errorf("store: block identity %q: %w", identityKey, translate(err))
 	}
+	s.publish(ctx, shop, ChangeFacts)
 	return row.blocked(), nil
 }
 
@@ -89,6 +90,7 @@ func (s *Store) UnblockIdentity(ctx context.Context, shop, identityKey string) e
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: unblock identity %q: %w", identityKey, ErrNotFound)
 	}
+	s.publish(ctx, shop, ChangeFacts)
 	return nil
 }
 

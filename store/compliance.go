@@ -49,6 +49,7 @@ func (s *Store) MarkUninstalled(ctx context.Context, shop string, at time.Time) 
 	if err != nil {
 		return fmt.Errorf("store: mark %q uninstalled: %w", shop, translate(err))
 	}
+	s.publish(ctx, shop, ChangeOffers, ChangeFacts)
 	return nil
 }
 
@@ -164,6 +165,7 @@ func (s *Store) RedactCustomer(ctx context.Context, shop, customerID string, ord
 	if err != nil {
 		return fmt.Errorf("store: redact customer %q: %w", customerID, translate(err))
 	}
+	s.publish(ctx, shop, ChangeFacts)
 	return nil
 }
 
@@ -399,5 +401,6 @@ func (s *Store) DeleteShopData(ctx context.Context, shop string) error {
 	if err != nil {
 		return fmt.Errorf("store: delete data of shop %q: %w", shop, translate(err))
 	}
+	s.publish(ctx, shop, ChangeOffers, ChangeFacts)
 	return nil
 }

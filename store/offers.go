@@ -98,6 +98,7 @@ func (s *Store) SaveOffer(ctx context.Context, shop, id, status string, config [
 	if err != nil {
 		return Offer{}, fmt.Errorf("store: save offer %q: %w", id, translate(err))
 	}
+	s.publish(ctx, shop, ChangeOffers)
 	return saved.offer(), nil
 }
 
@@ -176,5 +177,6 @@ func (s *Store) DeleteOffer(ctx context.Context, shop, id string) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: delete offer %q: %w", id, ErrNotFound)
 	}
+	s.publish(ctx, shop, ChangeOffers)
 	return nil
 }

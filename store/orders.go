@@ -270,6 +270,9 @@ func (s *Store) UpsertOrder(ctx context.Context, o Order) (applied bool, err err
 	if err != nil {
 		return false, fmt.Errorf("store: upsert order %q: %w", o.ID, translate(err))
 	}
+	if applied {
+		s.publish(ctx, o.Shop, ChangeFacts)
+	}
 	return applied, nil
 }
 
@@ -360,6 +363,9 @@ func (s *Store) AddRefund(ctx context.Context, shop string, r Refund) (inserted 
 	n, err := s.addRefunds(s.db.WithContext(ctx), rows)
 	if err != nil {
 		return false, fmt.Errorf("store: add refund %q: %w", r.ID, translate(err))
+	}
+	if n > 0 {
+		s.publish(ctx, shop, ChangeFacts)
 	}
 	return n > 0, nil
 }

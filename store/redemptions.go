@@ -109,6 +109,7 @@ func (s *Store) RecordRedemptions(ctx context.Context, shop, orderID string, rs 
 	if err != nil {
 		return fmt.Errorf("store: record redemptions of order %q: %w", orderID, translate(err))
 	}
+	s.publish(ctx, shop, ChangeFacts)
 	return nil
 }
 
@@ -127,6 +128,7 @@ func (s *Store) ReleaseRedemptions(ctx context.Context, shop, orderID string, re
 	if err != nil {
 		return fmt.Errorf("store: release redemptions of order %q: %w", orderID, translate(err))
 	}
+	s.publish(ctx, shop, ChangeFacts)
 	return nil
 }
 

@@ -68,6 +68,7 @@ func (s *Store) SaveSegment(ctx context.Context, shop, id string, priority int, 
 	if err != nil {
 		return Segment{}, fmt.Errorf("store: save segment %q: %w", id, translate(err))
 	}
+	s.publish(ctx, shop, ChangeOffers)
 	return saved.segment(), nil
 }
 
@@ -94,5 +95,6 @@ func (s *Store) DeleteSegment(ctx context.Context, shop, id string) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: delete segment %q: %w", id, ErrNotFound)
 	}
+	s.publish(ctx, shop, ChangeOffers)
 	return nil
 }

@@ -95,5 +95,6 @@ func (s *Store) SaveSettings(ctx context.Context, shop string, settings ShopSett
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: save settings of %q: %w", shop, ErrNotFound)
 	}
+	s.publish(ctx, shop, ChangeOffers, ChangeFacts)
 	return nil
 }

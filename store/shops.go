@@ -66,6 +66,7 @@ func (s *Store) UpsertShop(ctx context.Context, shop Shop) (Shop, error) {
 	if err != nil {
 		return Shop{}, fmt.Errorf("store: upsert shop %q: %w", shop.Domain, translate(err))
 	}
+	s.publish(ctx, shop.Domain, ChangeOffers)
 	return s.GetShop(ctx, shop.Domain)
 }
 

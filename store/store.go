@@ -61,6 +61,8 @@ type Store struct {
 	dialect string
 	now     func() time.Time // tests may replace it before the first write
 	stats   statsRefresh     // see RefreshPlannerStats
+	// listeners hear this Store's change notices on SQLite (changes.go).
+	listeners listeners
 }
 
 // Open connects to the database named by dsn:

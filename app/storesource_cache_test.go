@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/regularsapp/regulars/discountfn"
+	"github.com/regularsapp/regulars/store"
+	"github.com/regularsapp/regulars/store/storetest"
+)
+
+// TestStoreSourceCachesFollowChanges: with Watch listening, the offer set and buyers' facts
+// come from memory and follow every change, including changes written by another process
+// (on PostgreSQL, a second Store on the same database plays it).
+func TestStoreSourceCachesFollowChanges(t *testing.T) {
+	run := func(t *testing.T, reader, writer *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		mustShops(t, writer, shopA)
+		mustSaveOffers(t, writer, shopA, percentOffer("first", 10*100))
+		src := NewStoreSource(reader)
+		done := make(chan struct{})
+		go func() { defer close(done); src.Watch(ctx, slog.New(slog.DiscardHandler)) }()
+		defer func() { cancel(); <-done }()
+		waitFor(t, "listening", func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.listening })
+
+		offers := func() int {
+			set, _, err := src.Checkout(ctx, shopA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, id := range []string{"first", "second"} {
+				if _, ok := set.Offer(id); ok {
+					n++
+				}
+			}
+			return n
+		}
+		if n := offers(); n != 1 {
+			t.Fatalf("offers = %d", n)
+		}
+		first, _, _ := src.Checkout(ctx, shopA)
+		again, _, _ := src.Checkout(ctx, shopA)
+		if first != again {
+			t.Error("an unchanged shop's offer set is compiled again")
+		}
+		mustSaveOffers(t, writer, shopA, percentOffer("second", 5*100))
+		waitFor(t, "the new offer", func() bool { return offers() == 2 })
+
+		buyer := discountfn.Buyer{CustomerID: "gid://shopify/Customer/7", Email: "seven@example.com"}
+		orders := func() int {
+			f, err := src.Facts(ctx, shopA, buyer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(f.History.Orders)
+		}
+		if n := orders(); n != 0 {
+			t.Fatalf("orders = %d", n)
+		}
+		placed := time.Now().Add(-time.Hour)
+		if _, err := writer.UpsertOrder(ctx, store.Order{Shop: shopA, ID: "1", CustomerID: buyer.CustomerID, Email: buyer.Email,
+			PlacedAt: placed, UpdatedAt: placed, Currency: "USD", Subtotal: 1000, Total: 1000, FinancialStatus: "paid"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the new order in the buyer's facts", func() bool { return orders() == 1 })
+		if _, err := writer.BlockIdentity(ctx, shopA, "email:seven@example.com", "test"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the block in the buyer's facts", func() bool {
+			f, err := src.Facts(ctx, shopA, buyer)
+			return err == nil && len(f.Blocked) > 0
+		})
+		if reader != writer {
+			return
+		}
+		// Served from memory: with the database closed, the warm entries still answer.
+		if err := reader.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := offers(); n != 2 {
+			t.Errorf("offers from memory = %d", n)
+		}
+		if n := orders(); n != 1 {
+			t.Errorf("orders from memory = %d", n)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		st := storetest.OpenMigrated(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
+		run(t, st, st)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := storetest.NewPostgresDSN(t)
+		run(t, storetest.OpenMigrated(t, dsn), storetest.OpenMigrated(t, dsn))
+	})
+}
+
+// waitFor polls cond for up to five seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5 s for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
