@@ -33,8 +33,10 @@ func (s *Server) routes(app *fiber.App) {
 	if s.src != nil {
 		app.Get("/proxy/offers", s.proxyOffersHandler)
 	}
-	// The page the platform's admin embeds (adminpage.go).
+	// The admin UI the platform's admin embeds: the app shell for /app and its client routes,
+	// and the build's assets under /app/assets/ (adminpage.go).
 	app.Get("/app", s.appPageHandler)
+	app.Get("/app/*", s.appPageHandler)
 	// The admin API: the shop comes from the platform's ID token only (idtoken.go, admin.go).
 	if s.st != nil {
 		api := app.Group("/api", s.requireIDToken)
@@ -76,6 +78,8 @@ func (s *Server) routes(app *fiber.App) {
 		api.Delete("/segments/:id", s.deleteSegmentHandler)
 		api.Get("/customers", s.listCustomersHandler)
 		api.Post("/simulate", s.simulateHandler)
+		// Keep last in the group: any other /api path is a JSON 404 (adminpage.go).
+		api.All("/*", s.apiNotFoundHandler)
 	}
 
 	// The simulator is for the app's own seeded demo shop (development mode without the
