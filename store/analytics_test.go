@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -245,6 +247,10 @@ func BenchmarkOfferStats(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
+	// As the webhook workers do after writes (autovacuum may be off).
+	if _, err := st.RefreshPlannerStats(ctx); err != nil {
+		b.Fatal(err)
+	}
 	from := start.Add(150 * 24 * time.Hour)
 	to := from.Add(30 * 24 * time.Hour)
 	b.ResetTimer()
@@ -258,4 +264,64 @@ func BenchmarkOfferStats(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(redemptions), "redemptions")
+}
+
+// BenchmarkOfferStatsAtScale measures OfferStats on a shop made by cmd/regulars-gen (for
+// example 1,000,000 orders): the last 30 days, with a 30-day repeat window, for the ten
+// most used offers and for every offer of the shop (the offers list of the admin). It needs
+// REGULARS_BENCH_DSN and REGULARS_BENCH_SHOP; docs/PERFORMANCE.md has the commands.
+func BenchmarkOfferStatsAtScale(b *testing.B) {
+	dsn, shop := os.Getenv("REGULARS_BENCH_DSN"), os.Getenv("REGULARS_BENCH_SHOP")
+	if dsn == "" || shop == "" {
+		b.Skip("set REGULARS_BENCH_DSN and REGULARS_BENCH_SHOP to a database and shop made by cmd/regulars-gen")
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.ListOffers(ctx, shop, false)
+	if err != nil || len(rows) == 0 {
+		b.Fatalf("offers of %s: %d, %v", shop, len(rows), err)
+	}
+	all := make([]string, len(rows))
+	for i, r := range rows {
+		all[i] = r.ID
+	}
+	to := time.Now().UTC()
+	from := to.AddDate(0, 0, -30)
+	// The ten most used offers over the window.
+	stats, err := st.OfferStats(ctx, shop, all, from, to, time.UTC, 30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	order := make([]int, len(all))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return stats[y].Uses - stats[x].Uses })
+	top := make([]string, 0, 10)
+	for _, i := range order[:min(10, len(order))] {
+		top = append(top, all[i])
+	}
+	for _, bc := range []struct {
+		name   string
+		offers []string
+	}{{"top10", top}, {fmt.Sprintf("all%d", len(all)), all}} {
+		b.Run(bc.name, func(b *testing.B) {
+			uses := 0
+			for b.Loop() {
+				stats, err := st.OfferStats(ctx, shop, bc.offers, from, to, time.UTC, 30)
+				if err != nil {
+					b.Fatal(err)
+				}
+				uses = 0
+				for _, s := range stats {
+					uses += s.Uses
+				}
+			}
+			b.ReportMetric(float64(uses), "uses")
+		})
+	}
 }
