@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     fileParallelism: false,
     sequence: {concurrent: false},
+    // Each step waits for the UI (and the product behind it) for up to 20 s.
+    expect: {poll: {timeout: 20_000, interval: 100}},
   },
 });

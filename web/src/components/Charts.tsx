@@ -1,7 +1,24 @@
 // Small SVG charts. Each is an image with a text alternative (role="img", a title and a
 // description) and carries its figures as a table for screen readers and for copying.
 
-import {useId} from 'react';
+import {useEffect, useId, useRef, useState} from 'react';
+
+/** useWidth follows an element's width, so charts draw at their real size and text stays legible. */
+function useWidth(initial = 560) {
+  const ref = useRef<HTMLElement>(null);
+  const [width, setWidth] = useState(initial);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver((entries) => {
+      const w = Math.round(entries[0]?.contentRect.width ?? 0);
+      if (w > 0) setWidth(w);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, Math.max(240, width)] as const;
+}
 
 export interface Series {
   name: string;
@@ -85,11 +102,11 @@ export function BarChart({
   stacked?: boolean;
 }) {
   const id = useId();
+  const [ref, width] = useWidth();
   const barH = 14;
   const groupGap = 10;
-  const labelW = 150;
+  const labelW = Math.min(170, Math.round(width * 0.32));
   const valueW = 90;
-  const width = 560;
   const plotW = width - labelW - valueW;
   const perGroup = stacked ? barH : barH * series.length;
   const height = Math.max(1, labels.length) * (perGroup + groupGap) + 8;
@@ -99,16 +116,10 @@ export function BarChart({
   const desc = labels
     .map((l, i) => `${l}: ${series.map((s) => `${s.name} ${format(s.values[i] ?? 0)}`).join(', ')}`)
     .join('; ');
+  const maxChars = Math.max(8, Math.floor(labelW / 6.5));
   return (
-    <figure style={{margin: 0}}>
-      <svg
-        className="regulars-chart"
-        role="img"
-        aria-labelledby={`${id}-t ${id}-d`}
-        viewBox={`0 0 ${width} ${height}`}
-        width="100%"
-        preserveAspectRatio="xMinYMin meet"
-      >
+    <figure style={{margin: 0}} ref={ref}>
+      <svg className="regulars-chart" role="img" aria-labelledby={`${id}-t ${id}-d`} viewBox={`0 0 ${width} ${height}`} width={width} height={height} style={{maxWidth: '100%', height: 'auto'}}>
         <title id={`${id}-t`}>{title}</title>
         <desc id={`${id}-d`}>{desc || 'No data'}</desc>
         {labels.map((label, i) => {
@@ -117,15 +128,20 @@ export function BarChart({
           return (
             <g key={label + i}>
               <text x={labelW - 8} y={y0 + perGroup / 2 + 4} textAnchor="end">
-                {label.length > 22 ? label.slice(0, 21) + '…' : label}
+                {label.length > maxChars ? label.slice(0, maxChars - 1) + '…' : label}
               </text>
               {series.map((s, j) => {
                 const v = s.values[i] ?? 0;
                 const w = scale(v);
+                const tip = <title>{`${label}: ${s.name} ${format(v)}`}</title>;
                 const rect = stacked ? (
-                  <rect key={s.name} x={x} y={y0} width={w} height={barH} fill={s.color} rx={2} />
+                  <rect key={s.name} x={x} y={y0} width={w} height={barH} fill={s.color} rx={2}>
+                    {tip}
+                  </rect>
                 ) : (
-                  <rect key={s.name} x={labelW} y={y0 + j * barH} width={w} height={barH - 2} fill={s.color} rx={2} />
+                  <rect key={s.name} x={labelW} y={y0 + j * barH} width={w} height={barH - 2} fill={s.color} rx={2}>
+                    {tip}
+                  </rect>
                 );
                 if (stacked) x += w;
                 return rect;
@@ -156,12 +172,12 @@ export function LineChart({
   format?: (v: number) => string;
 }) {
   const id = useId();
-  const width = 560;
+  const [ref, width] = useWidth();
   const height = 200;
-  const left = 56;
+  const left = 64;
   const bottom = 24;
   const top = 8;
-  const right = 8;
+  const right = 24;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
@@ -169,12 +185,12 @@ export function LineChart({
   const x = (i: number) => left + (labels.length <= 1 ? plotW / 2 : (i / n) * plotW);
   const y = (v: number) => top + plotH - (Math.max(0, v) / max) * plotH;
   const ticks = [0, max / 2, max];
-  const every = Math.max(1, Math.ceil(labels.length / 6));
+  const every = Math.max(1, Math.ceil(labels.length / Math.max(2, Math.floor(plotW / 70))));
   const total = (s: Series) => s.values.reduce((a, b) => a + b, 0);
   const desc = series.map((s) => `${s.name}: ${format(total(s))} in total over ${labels.length} days`).join('; ');
   return (
-    <figure style={{margin: 0}}>
-      <svg className="regulars-chart" role="img" aria-labelledby={`${id}-t ${id}-d`} viewBox={`0 0 ${width} ${height}`} width="100%">
+    <figure style={{margin: 0}} ref={ref}>
+      <svg className="regulars-chart" role="img" aria-labelledby={`${id}-t ${id}-d`} viewBox={`0 0 ${width} ${height}`} width={width} height={height} style={{maxWidth: '100%', height: 'auto'}}>
         <title id={`${id}-t`}>{title}</title>
         <desc id={`${id}-d`}>{desc || 'No data'}</desc>
         {ticks.map((t) => (
@@ -187,7 +203,7 @@ export function LineChart({
         ))}
         {labels.map((l, i) =>
           i % every === 0 || i === labels.length - 1 ? (
-            <text key={l} x={x(i)} y={height - 6} textAnchor="middle">
+            <text key={l} x={x(i)} y={height - 6} textAnchor={i === labels.length - 1 ? 'end' : i === 0 ? 'start' : 'middle'}>
               {l.slice(5)}
             </text>
           ) : null,

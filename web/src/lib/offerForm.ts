@@ -511,7 +511,8 @@ export function formToOffer(f: OfferForm, ctx: FormContext): {offer: Offer; prob
         shipping_discounts: f.combinesWithShipping,
       },
     },
-    preview: {title: f.previewTitle.trim(), visible: f.previewVisible},
+    // A visible offer needs a title; without one the shopper sees the name, as the preview shows.
+    preview: {title: f.previewTitle.trim() || (f.previewVisible ? f.name.trim() : ''), visible: f.previewVisible},
   };
 
   const c = offer.condition;

@@ -1,8 +1,11 @@
 // Schedules are absolute instants on the server; the admin shows and takes them as wall-clock
 // times in the shop's timezone (store.ShopSettings.timezone), whatever the browser's zone.
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 function partsIn(instant: number, timeZone: string) {
-  const fmt = new Intl.DateTimeFormat('en-US', {
+  let fmt = formats.get(timeZone);
+  fmt ??= new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
     year: 'numeric',
@@ -12,6 +15,7 @@ function partsIn(instant: number, timeZone: string) {
     minute: '2-digit',
     second: '2-digit',
   });
+  formats.set(timeZone, fmt);
   const out: Record<string, number> = {};
   for (const p of fmt.formatToParts(new Date(instant))) {
     if (p.type !== 'literal') out[p.type] = Number(p.value);
@@ -38,25 +42,27 @@ export function localToInstant(local: string, timeZone: string): string | null {
   if (!m) throw new Error('Enter a date and time');
   const [y, mo, d, h, mi, se] = m.slice(1).map((x) => Number(x ?? 0));
   const wall = Date.UTC(y, mo - 1, d, h, mi, se || 0);
-  // Two passes find the offset in force at the resulting instant.
-  let instant = wall - offsetAt(wall, timeZone);
-  const second = wall - offsetAt(instant, timeZone);
-  if (second !== instant) {
-    // Near a transition: prefer the earlier instant whose wall time matches.
-    const candidates = [instant, second].sort((a, b) => a - b);
-    instant = candidates.find((c) => c + offsetAt(c, timeZone) === wall) ?? Math.min(instant, second);
-  }
+  // The offsets in force around the wall time: before and after any transition near it.
+  const before = offsetAt(wall - 14 * 3600_000, timeZone);
+  const after = offsetAt(wall + 14 * 3600_000, timeZone);
+  const valid = [wall - before, wall - after].filter((c) => c + offsetAt(c, timeZone) === wall);
+  // Repeated (or ordinary): the earliest match. Skipped: the offset before the jump.
+  const instant = valid.length ? Math.min(...valid) : wall - before;
   return new Date(instant).toISOString().replace('.000Z', 'Z');
 }
 
-/** instantToLocal writes an RFC 3339 instant as "YYYY-MM-DDTHH:mm" in timeZone; "" for none. */
+/**
+ * instantToLocal writes an RFC 3339 instant as "YYYY-MM-DDTHH:mm" in timeZone ("…:ss" when it
+ * has seconds, so saving again keeps the instant); "" for none.
+ */
 export function instantToLocal(instant: string | undefined | null, timeZone: string): string {
   if (!instant) return '';
   const t = Date.parse(instant);
   if (Number.isNaN(t)) return '';
   const p = partsIn(t, timeZone);
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}`;
+  const secs = p.second ? `:${pad(p.second)}` : '';
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}${secs}`;
 }
 
 /** isTimeZone reports whether the browser knows the IANA zone. */

@@ -68,6 +68,9 @@ export function AnalyticsPage() {
               onSubmit={(e) => {
                 e.preventDefault();
                 setRange(draft);
+                // The same window again: fetch the figures afresh.
+                offers.reload();
+                campaigns.reload();
               }}
             >
               <InlineStack gap="300" blockAlign="end">
@@ -102,10 +105,10 @@ export function AnalyticsPage() {
                 </Card>
               )}
               <InlineGrid columns={{xs: 1, lg: 2}} gap="400">
-                <ChartCard title="Redemptions">
+                <ChartCard title="Redemptions" empty={!stats.some((s) => s.uses > 0)}>
                   <BarChart title="Redemptions per offer" labels={labels} series={[{name: 'Uses', color: color(0), values: stats.map((s) => s.uses)}]} />
                 </ChartCard>
-                <ChartCard title="Discount given and revenue">
+                <ChartCard title="Discount given and revenue" empty={!stats.some((s) => s.discount > 0 || s.revenue > 0)}>
                   <BarChart
                     title="Discount given and revenue per offer"
                     labels={labels}
@@ -116,7 +119,7 @@ export function AnalyticsPage() {
                     ]}
                   />
                 </ChartCard>
-                <ChartCard title="Average order value, with and without the offer">
+                <ChartCard title="Average order value, with and without the offer" empty={!stats.some((s) => s.aov_with > 0 || s.aov_without > 0)}>
                   <BarChart
                     title="Average order value with and without each offer"
                     labels={labels}
@@ -127,7 +130,7 @@ export function AnalyticsPage() {
                     ]}
                   />
                 </ChartCard>
-                <ChartCard title="New and returning customers">
+                <ChartCard title="New and returning customers" empty={!stats.some((s) => s.customers > 0)}>
                   <BarChart
                     title="New and returning customers per offer"
                     labels={labels}
@@ -155,14 +158,20 @@ export function AnalyticsPage() {
   );
 }
 
-function ChartCard({title, children}: {title: string; children: ReactNode}) {
+function ChartCard({title, children, empty}: {title: string; children: ReactNode; empty?: boolean}) {
   return (
     <Card>
       <BlockStack gap="200">
         <Text as="h2" variant="headingMd">
           {title}
         </Text>
-        {children}
+        {empty ? (
+          <Text as="p" tone="subdued">
+            Nothing in this period yet.
+          </Text>
+        ) : (
+          children
+        )}
       </BlockStack>
     </Card>
   );
@@ -177,7 +186,7 @@ const COLUMNS: {key: SortKey; title: string}[] = [
   {key: 'aov_with', title: 'AOV with'},
   {key: 'aov_without', title: 'AOV without'},
   {key: 'customers', title: 'Customers'},
-  {key: 'new_customers', title: 'New'},
+  {key: 'new_customers', title: 'New / returning'},
   {key: 'repeat_rate', title: 'Repeat rate'},
 ];
 

@@ -39,6 +39,9 @@ const CHARSETS = [
   {label: 'Custom characters', value: 'custom'},
 ];
 
+const codes = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'code' : 'codes'}`;
+const rows = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'row' : 'rows'}`;
+
 interface GenerateState {
   total: number;
   done: number;
@@ -173,7 +176,7 @@ function GenerateCard({offerId, onDone}: {offerId: string; onDone: () => void}) 
         if (sample.length < 10) sample = [...sample, ...r.sample].slice(0, 10);
         setState({total: n.value, done, chunk: i + 1, chunks: chunks.length, sample, finished: i + 1 === chunks.length});
       }
-      if (!cancelled.current) toast(`Generated ${done.toLocaleString()} codes`);
+      if (!cancelled.current) toast(`Generated ${codes(done)}`);
     } catch (e) {
       if (e instanceof ApiError && e.problems.length) setProblems(e.problems);
       else setError(e);
@@ -222,7 +225,7 @@ function GenerateCard({offerId, onDone}: {offerId: string; onDone: () => void}) 
               <div role="status">
                 <Text as="p" id="codes-progress">
                   {state.finished
-                    ? `Generated ${state.done.toLocaleString()} codes.`
+                    ? `Generated ${codes(state.done)}.`
                     : `${state.done.toLocaleString()} of ${state.total.toLocaleString()} codes (batch ${state.chunk} of ${state.chunks})…`}
                 </Text>
               </div>
@@ -274,7 +277,7 @@ function ImportCard({offerId, onDone}: {offerId: string; onDone: () => void}) {
       const data = await res.json().catch(() => null);
       if (data && Array.isArray(data.problems) && typeof data.imported === 'number') {
         setReport({imported: data.imported, problems: data.problems, error: res.ok ? undefined : data.error});
-        if (data.imported) toast(`Imported ${data.imported.toLocaleString()} codes`);
+        if (data.imported) toast(`Imported ${codes(data.imported)}`);
       } else if (!res.ok) {
         throw new ApiError(res.status, data?.error ?? `The import failed (${res.status})`, data?.problems ?? []);
       }
@@ -329,8 +332,8 @@ function ImportCard({offerId, onDone}: {offerId: string; onDone: () => void}) {
               tone={report.problems.length ? 'warning' : 'success'}
               title={
                 report.error
-                  ? `Nothing imported: ${report.problems.length} ${report.problems.length === 1 ? 'row has' : 'rows have'} problems`
-                  : `Imported ${report.imported.toLocaleString()} codes${report.problems.length ? `; ${report.problems.length} rows skipped` : ''}`
+                  ? `Nothing imported: ${rows(report.problems.length)} with problems`
+                  : `Imported ${codes(report.imported)}${report.problems.length ? `; ${rows(report.problems.length)} skipped` : ''}`
               }
             />
             {report.problems.length > 0 && (

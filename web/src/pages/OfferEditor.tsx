@@ -284,26 +284,28 @@ export function OfferEditorPage() {
             </BlockStack>
           </Layout.Section>
           <Layout.Section variant="oneThird">
-            <BlockStack gap="400">
-              <ShopperPreview form={form} />
-              <Card>
-                <BlockStack gap="300">
-                  <Text as="h2" variant="headingMd">
-                    Backtest
-                  </Text>
-                  <Text as="p" tone="subdued">
-                    Run this draft over past orders: how many would have qualified, and what it would have cost. Nothing is saved.
-                  </Text>
-                  <BacktestPanel
-                    getOffer={() => buildOffer()?.offer ?? null}
-                    onProblems={(p) => {
-                      setProblems(p);
-                      topRef.current?.scrollIntoView({behavior: 'smooth', block: 'start'});
-                    }}
-                  />
-                </BlockStack>
-              </Card>
-            </BlockStack>
+            <div style={{position: 'sticky', top: 'var(--p-space-400)'}}>
+              <BlockStack gap="400">
+                <ShopperPreview form={form} />
+                <Card>
+                  <BlockStack gap="300">
+                    <Text as="h2" variant="headingMd">
+                      Backtest
+                    </Text>
+                    <Text as="p" tone="subdued">
+                      Run this draft over past orders: how many would have qualified, and what it would have cost. Nothing is saved.
+                    </Text>
+                    <BacktestPanel
+                      getOffer={() => buildOffer()?.offer ?? null}
+                      onProblems={(p) => {
+                        setProblems(p);
+                        topRef.current?.scrollIntoView({behavior: 'smooth', block: 'start'});
+                      }}
+                    />
+                  </BlockStack>
+                </Card>
+              </BlockStack>
+            </div>
           </Layout.Section>
           <Layout.Section>
             <InlineStack align="end" gap="200">

@@ -11,7 +11,6 @@ import {
   Card,
   ChoiceList,
   Collapsible,
-  DataTable,
   InlineGrid,
   InlineStack,
   Layout,
@@ -30,7 +29,7 @@ import {reasonText} from '../lib/describe';
 import {humanPath, placeErrors, sentence} from '../lib/fieldErrors';
 import {formatMoney} from '../lib/money';
 import {emptyLine, newSimForm, simRequest, type LineForm, type SimForm} from '../lib/simulate';
-import type {Customer, EngineResult, FieldError, SimulateAnswer} from '../lib/types';
+import type {Customer, EngineResult, FieldError, Outcome, SimulateAnswer} from '../lib/types';
 import {useShop} from '../shop';
 
 export function SimulatorPage() {
@@ -346,9 +345,11 @@ function Results({answer}: {answer: SimulateAnswer}) {
           <Text as="h2" variant="headingMd">
             Result
           </Text>
-          <Text as="p" data-testid="sim-summary">
-            Items discount {money(items)} · Shipping discount {money(shipping)}
-          </Text>
+          <div data-testid="sim-summary">
+            <Text as="p">
+              Items discount {money(items)} · Shipping discount {money(shipping)}
+            </Text>
+          </div>
           {hints.length > 0 && (
             <Banner tone="info" title="Shown to the shopper">
               <List>
@@ -391,52 +392,60 @@ function Results({answer}: {answer: SimulateAnswer}) {
   );
 }
 
+/** ofTarget keeps the outcomes of offers that discount what the target prices: items, or delivery. */
+export function ofTarget(outcomes: Outcome[], shipping: boolean): Outcome[] {
+  return outcomes.filter((o) => {
+    if (!o.classes || o.classes.length === 0) return true;
+    return shipping ? o.classes.includes('SHIPPING') : o.classes.some((c) => c === 'ORDER' || c === 'PRODUCT');
+  });
+}
+
 function OutcomeCard({title, result, money, shipping}: {title: string; result: EngineResult; money: (v: number) => string; shipping: boolean}) {
-  const outcomes = result.outcomes ?? [];
+  // Applied first, in the engine's order.
+  const outcomes = ofTarget(result.outcomes ?? [], shipping).sort((a, b) => Number(b.applied) - Number(a.applied));
   return (
-    <Card padding="0">
-      <BlockStack>
-        <div style={{padding: 'var(--p-space-400) var(--p-space-400) 0'}}>
-          <Text as="h2" variant="headingMd">
-            {title}
-          </Text>
-        </div>
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          {title}
+        </Text>
         {outcomes.length === 0 ? (
-          <div style={{padding: 'var(--p-space-400)'}}>
-            <Text as="p" tone="subdued">
-              No offers.
-            </Text>
-          </div>
+          <Text as="p" tone="subdued">
+            No offer discounts this.
+          </Text>
         ) : (
-          <DataTable
-            columnContentTypes={['text', 'text', 'numeric']}
-            headings={['Offer', 'Result', 'Amount']}
-            verticalAlign="top"
-            rows={outcomes.map((o) => [
-              <BlockStack gap="050" key="t">
-                <Text as="span" fontWeight="semibold">
-                  {o.title}
-                </Text>
-                {o.code ? (
-                  <Text as="span" tone="subdued" variant="bodySm">
-                    Code {o.code}
-                  </Text>
-                ) : null}
-              </BlockStack>,
-              <BlockStack gap="050" key="r">
-                <span>
-                  <Badge tone={o.applied ? 'success' : undefined}>{o.applied ? 'Applied' : 'Not applied'}</Badge>
-                </span>
-                {!o.applied && (
-                  <Text as="span" variant="bodySm">
-                    {reasonText(o.reason)}
-                    {o.detail ? ` ${sentence(o.detail)}` : ''}
-                  </Text>
-                )}
-              </BlockStack>,
-              o.applied ? money(shipping ? o.shipping_amount : o.amount) : '—',
-            ])}
-          />
+          <ul aria-label={title} style={{listStyle: 'none', margin: 0, padding: 0}}>
+            {outcomes.map((o) => (
+              <li key={o.offer_id} style={{borderTop: '1px solid var(--p-color-border-secondary)', padding: 'var(--p-space-200) 0'}}>
+                <BlockStack gap="100">
+                  <InlineStack align="space-between" blockAlign="center" gap="200" wrap={false}>
+                    <Text as="span" fontWeight="semibold">
+                      {o.title}
+                    </Text>
+                    {o.applied ? (
+                      <Text as="span" fontWeight="semibold" numeric>
+                        −{money(shipping ? o.shipping_amount : o.amount)}
+                      </Text>
+                    ) : null}
+                  </InlineStack>
+                  <InlineStack gap="200" blockAlign="center">
+                    <Badge tone={o.applied ? 'success' : undefined}>{o.applied ? 'Applied' : 'Not applied'}</Badge>
+                    {o.code ? (
+                      <Text as="span" tone="subdued" variant="bodySm">
+                        Code {o.code}
+                      </Text>
+                    ) : null}
+                  </InlineStack>
+                  {!o.applied && <Text as="p">{reasonText(o.reason)}</Text>}
+                  {!o.applied && o.detail ? (
+                    <Text as="p" variant="bodySm" tone="subdued">
+                      {sentence(o.detail)}
+                    </Text>
+                  ) : null}
+                </BlockStack>
+              </li>
+            ))}
+          </ul>
         )}
       </BlockStack>
     </Card>
