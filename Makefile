@@ -5,7 +5,7 @@ ifeq ($(shell command -v go 2>/dev/null),)
 export PATH := $(PATH):/usr/local/go/bin
 endif
 
-.PHONY: run test lint bench fuzz generate
+.PHONY: run test lint bench fuzz generate web
 
 # The whole product on this machine: the platform stand-in with its demo shop and the app on
 # SQLite, installed into the shop; prints the URLs to open (cmd/regulars-dev).
@@ -35,3 +35,9 @@ fuzz:
 # (graphql/tools.go). Commit the result: `make test` fails when it is stale (scripts/check-generated).
 generate:
 	go generate ./...
+
+# Rebuild the admin UI into web/dist, which the binary embeds; commit the result (`make test`
+# fails when web/dist is not what the sources build). Installs its npm dependencies if needed.
+web:
+	web/scripts/ensure-deps
+	cd web && npm run build

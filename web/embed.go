@@ -14,8 +14,8 @@ var Devtools embed.FS
 
 // dist is the built admin UI (a Vite + React app, sources in this directory): index.html and
 // content-hashed assets under assets/. It is committed so that the Go build needs no Node;
-// scripts/check-web rebuilds it and fails when the committed output is not what the sources
-// make.
+// web/scripts/check-dist rebuilds it and fails when the committed output is not what the
+// sources make.
 //
 //go:embed dist
 var dist embed.FS

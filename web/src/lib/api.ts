@@ -37,10 +37,23 @@ export interface RequestOptions {
 export const appBridgeToken: TokenSource = async () => {
   const shopify = (window as unknown as {shopify?: {idToken?: () => Promise<string>}}).shopify;
   if (!shopify?.idToken) {
+    if (import.meta.env.DEV) return devToken();
     throw new ApiError(0, 'App Bridge is not loaded: open Regulars from your shop admin.');
   }
   return shopify.idToken();
 };
+
+/**
+ * devToken is for `npm run dev` only (removed from builds): the page is not framed by an admin,
+ * so it asks the local platform stand-in (proxied by Vite) for an ID token, as the stand-in's
+ * admin page does for its frame.
+ */
+async function devToken(): Promise<string> {
+  const shop = document.querySelector<HTMLMetaElement>('meta[name="regulars-shop"]')?.content;
+  const res = await fetch(`/shops/${encodeURIComponent(shop ?? '')}/admin/id-token`, {method: 'POST'});
+  if (!res.ok) throw new ApiError(res.status, 'No ID token from the platform stand-in: is `make run` running?');
+  return ((await res.json()) as {token: string}).token;
+}
 
 export function withQuery(path: string, query?: RequestOptions['query']): string {
   if (!query) return path;
