@@ -370,6 +370,8 @@ describe('the admin UI, embedded in the platform stand-in', () => {
     await app.getByRole('button', {name: 'Run backtest'}).last().click();
     await expect.poll(() => app.getByText(/orders considered/).isVisible(), {timeout: 60_000}).toBe(true);
     await shot('11-analytics');
+    await app.locator('html').evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await shot('12-analytics-backtest');
   });
 
   it('shows and saves the settings', async () => {
@@ -378,7 +380,7 @@ describe('the admin UI, embedded in the platform stand-in', () => {
     await field('Count test orders').check();
     await app.getByRole('button', {name: 'Save'}).last().click();
     await expect.poll(() => app.getByText('Settings saved').first().isVisible()).toBe(true);
-    await shot('12-settings');
+    await shot('13-settings');
   });
 
   it('raised no uncaught error in the page', () => {

@@ -130,7 +130,7 @@ export function BacktestPanel({
             <Banner tone="info" title="What the orders cannot tell">
               <List>
                 {result.notes.map((n) => (
-                  <List.Item key={n}>{n}</List.Item>
+                  <List.Item key={n}>{sentence(n)}</List.Item>
                 ))}
               </List>
             </Banner>
@@ -145,7 +145,7 @@ function VariantResult({v, currency}: {v: BacktestVariant; currency: string}) {
   return (
     <BlockStack gap="200">
       <Text as="h3" variant="headingSm">
-        {v.label}
+        {sentence(v.label)}
       </Text>
       <DataTable
         columnContentTypes={['text', 'numeric']}
