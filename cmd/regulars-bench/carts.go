@@ -151,7 +151,11 @@ type cartPool struct {
 	lines   int
 	bodies  [][]byte
 	expect  [][]byte
-	callers []string // the calling offer of each body
+	// expectMem is the answer of the memory app, which knows nothing of a buyer who is not
+	// logged in (not even the shop's usage, which only limits apply to); the same as expect
+	// for every other buyer.
+	expectMem [][]byte
+	callers   []string // the calling offer of each body
 }
 
 // Buyers and carts.
@@ -195,7 +199,7 @@ func buildPool(ctx context.Context, v *shopView, profile string, lines, n int, n
 			return nil, err
 		}
 		rng := rand.New(rand.NewPCG(uint64(k), uint64(lines)))
-		var body, want []byte
+		var body, want, wantMem []byte
 		var caller discountfn.Offer
 		for attempt := range callerAttempts {
 			spec.Codes, spec.Triggering = nil, ""
@@ -224,14 +228,15 @@ func buildPool(ctx context.Context, v *shopView, profile string, lines, n int, n
 			if body, err = json.Marshal(in); err != nil {
 				return nil, err
 			}
-			if want, err = v.expectedAnswer(ctx, body, caller.ID, now); err != nil {
+			if want, wantMem, err = v.expectedAnswers(ctx, body, caller.ID, now); err != nil {
 				return nil, err
 			}
 			if keepFirst || string(want) != emptyAnswer || attempt == callerAttempts-1 {
 				break
 			}
 		}
-		p.bodies, p.expect, p.callers = append(p.bodies, body), append(p.expect, want), append(p.callers, caller.ID)
+		p.bodies, p.expect, p.expectMem = append(p.bodies, body), append(p.expect, want), append(p.expectMem, wantMem)
+		p.callers = append(p.callers, caller.ID)
 	}
 	return p, nil
 }
@@ -260,29 +265,39 @@ func (v *shopView) pickBuyer(ctx context.Context, rng *rand.Rand, spec *shopgen.
 	return nil
 }
 
-// expectedAnswer is what the checkout must answer for body, evaluated for offerID at now
+// expectedAnswers are what the checkout must answer for body, evaluated for offerID at now
 // with the shop's offers as compiled here and the buyer's facts from the store (read once
-// per buyer): the app's evaluation, done independently.
-func (v *shopView) expectedAnswer(ctx context.Context, body []byte, offerID string, now time.Time) ([]byte, error) {
+// per buyer): the app's evaluation, done independently. The second answer is the memory
+// app's (see cartPool.expectMem).
+func (v *shopView) expectedAnswers(ctx context.Context, body []byte, offerID string, now time.Time) (want, wantMem []byte, err error) {
 	var in discountfn.Input
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	buyer := discountfn.BuyerFromInput(&in)
 	facts, ok := v.facts[buyer]
 	if !ok {
-		var err error
 		if facts, err = v.st.Facts(ctx, v.domain, buyer); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		v.facts[buyer] = facts
 	}
-	res, err := v.set.Evaluate(discountfn.Request{Input: &in, Target: discountfn.TargetCartLines, OfferID: offerID,
-		Facts: facts, Codes: codeBook{ctx: ctx, st: v.st, shop: v.domain}, Now: now})
-	if err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
+	evaluate := func(facts discountfn.Facts) ([]byte, error) {
+		res, err := v.set.Evaluate(discountfn.Request{Input: &in, Target: discountfn.TargetCartLines, OfferID: offerID,
+			Facts: facts, Codes: codeBook{ctx: ctx, st: v.st, shop: v.domain}, Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		return json.Marshal(res.RunResult())
 	}
-	return json.Marshal(res.RunResult())
+	if want, err = evaluate(facts); err != nil {
+		return nil, nil, err
+	}
+	if buyer.Known() {
+		return want, want, nil
+	}
+	wantMem, err = evaluate(discountfn.Facts{})
+	return want, wantMem, err
 }
 
 // codeBook looks unique codes up in the store.

@@ -27,7 +27,11 @@ type coherenceRound struct {
 	OtherMs    float64 `json:"other_ms"`   // from the edit's answer to the other process's first new answer
 	EditingMs  float64 `json:"editing_ms"` // the same on the editing process
 	OtherPolls int     `json:"other_polls"`
-	Problem    string  `json:"problem,omitempty"`
+	// Of the other process's answers before the new one: the old title, and "no discount"
+	// (an answer the app gave up on: its deadline).
+	OtherStale      int    `json:"other_stale"`
+	OtherNoDiscount int    `json:"other_no_discount"`
+	Problem         string `json:"problem,omitempty"`
 }
 
 // installForAdmin gives the shop stored offline tokens (sealed with the development token
@@ -133,15 +137,19 @@ func measureCoherence(ctx context.Context, client *http.Client, procs []*server,
 		defer resp.Body.Close()
 		return io.ReadAll(resp.Body)
 	}
-	// waitFor polls s until its answer holds title, at most 30 s.
-	waitFor := func(s *server, title string, since time.Time) (time.Duration, int, error) {
-		for polls := 1; ; polls++ {
+	// waitFor polls s until its answer holds title, at most 30 s, counting the answers
+	// without it that are "no discount".
+	waitFor := func(s *server, title string, since time.Time) (d time.Duration, polls, empty int, err error) {
+		for polls = 1; ; polls++ {
 			answer, err := ask(s)
 			if err == nil && bytes.Contains(answer, []byte(title)) {
-				return time.Since(since), polls, nil
+				return time.Since(since), polls, empty, nil
+			}
+			if string(answer) == emptyAnswer {
+				empty++
 			}
 			if time.Since(since) > 30*time.Second {
-				return 0, polls, fmt.Errorf("%s still answers without %q after 30 s (last: %s, %v)", s.name, title, clip(string(answer), 200), err)
+				return 0, polls, empty, fmt.Errorf("%s still answers without %q after 30 s (last: %s, %v)", s.name, title, clip(string(answer), 200), err)
 			}
 			time.Sleep(time.Millisecond)
 		}
@@ -165,11 +173,12 @@ func measureCoherence(ctx context.Context, client *http.Client, procs []*server,
 		}
 		onEditing := make(chan seen, 1)
 		go func() {
-			d, polls, err := waitFor(editing, title, edited)
+			d, polls, _, err := waitFor(editing, title, edited)
 			onEditing <- seen{d, polls, err}
 		}()
-		d, polls, err := waitFor(other, title, edited)
+		d, polls, empty, err := waitFor(other, title, edited)
 		round.OtherMs, round.OtherPolls = ms(d), polls
+		round.OtherNoDiscount, round.OtherStale = empty, polls-1-empty
 		if err != nil {
 			round.Problem = err.Error()
 		}

@@ -54,6 +54,7 @@ type loadResult struct {
 	P99        float64 `json:"p99_ms"`      //
 	Max        float64 `json:"max_ms"`      //
 	Behind     int     `json:"behind"`      // paced: requests sent later than planned by more than 1 ms
+	Unsent     int     `json:"unsent"`      // paced: requests planned in the window but not sent before it ended
 	FirstError string  `json:"first_error"` // the first error or wrong answer, for the report
 }
 
@@ -114,7 +115,9 @@ func runLoad(ctx context.Context, client *http.Client, tgt target, spec loadSpec
 					}
 					sent = due
 				}
-				if !sent.Before(stopAt) {
+				// Paced, a server that cannot keep up leaves requests unsent at the end: they are
+				// counted (Unsent), not waited for.
+				if !sent.Before(stopAt) || !time.Now().Before(stopAt) {
 					return
 				}
 				i := int(n % int64(len(tgt.bodies)))
@@ -154,6 +157,9 @@ func runLoad(ctx context.Context, client *http.Client, tgt target, spec loadSpec
 		res.Max = ms(lats[len(lats)-1])
 	}
 	res.Behind = int(behind.Load())
+	if spec.rate > 0 {
+		res.Unsent = max(int(spec.rate*spec.duration.Seconds())-res.Requests-res.Errors, 0)
+	}
 	if p := firstErr.Load(); p != nil {
 		res.FirstError = *p
 	}

@@ -47,6 +47,8 @@ func main() {
 			exit(serveApp(os.Stdout))
 		case "serve-bare":
 			exit(serveBare(os.Args[2:], os.Stdout))
+		case "serve-memapp":
+			exit(serveMemApp(os.Args[2:], os.Stdout))
 		}
 	}
 	cfg := defaultConfig()

@@ -78,6 +78,7 @@ type loadRun struct {
 }
 
 type ratio struct {
+	Target   string  `json:"target"`
 	Shop     string  `json:"shop"`
 	Profile  string  `json:"profile"`
 	Checkout float64 `json:"checkout_per_second"` // medians over the rounds
@@ -86,6 +87,7 @@ type ratio struct {
 }
 
 type profileRun struct {
+	Target    string   `json:"target"`
 	Profile   string   `json:"profile"`
 	File      string   `json:"file"`
 	PerSecond float64  `json:"per_second"` // while profiled
@@ -117,18 +119,18 @@ func medianRate(runs []loadRun, target, profile, shop string) float64 {
 	return (rates[len(rates)/2-1] + rates[len(rates)/2]) / 2
 }
 
-// ratios are checkout over bare, per shop and cart size, from the medians.
+// ratios are checkout over bare, per target, shop and cart size, from the medians.
 func ratios(runs []loadRun) []ratio {
 	var out []ratio
 	seen := map[string]bool{}
 	for _, r := range runs {
-		key := r.Shop + "/" + r.Profile
-		if r.Target != "checkout" || r.Rate != 0 || seen[key] {
+		key := r.Target + "/" + r.Shop + "/" + r.Profile
+		if r.Target == kindBare || r.Rate != 0 || seen[key] {
 			continue
 		}
 		seen[key] = true
-		c, b := medianRate(runs, "checkout", r.Profile, r.Shop), medianRate(runs, "bare", r.Profile, "")
-		x := ratio{Shop: r.Shop, Profile: r.Profile, Checkout: c, Bare: b}
+		c, b := medianRate(runs, r.Target, r.Profile, r.Shop), medianRate(runs, kindBare, r.Profile, "")
+		x := ratio{Target: r.Target, Shop: r.Shop, Profile: r.Profile, Checkout: c, Bare: b}
 		if b > 0 {
 			x.Ratio = c / b
 		}
@@ -189,6 +191,8 @@ func writeMarkdown(w io.Writer, r *report) {
 	if len(r.Runs) > 0 {
 		p("## Checkout and the bare handler")
 		p("")
+		p("Targets: `checkout` is the app as it runs (offers and facts through its store-backed source); `checkout-memory` is the app's own server and checkout handler with offers and facts preloaded in `app.MemorySource` (no query per call: the ceiling of the caching the targets ask for); `bare` decodes the same input and encodes the same answer and does nothing else. Closed loop: each connection sends its next request when the answer arrives. Paced: requests at a fixed rate, latency counted from when each was due.")
+		p("")
 		p("Wrong answers are counted apart from errors; \"no discount\" where one is due is what the app answers when its deadline passes.")
 		p("")
 		p("CPU is in cores: the server process, PostgreSQL's processes, this harness; then how busy each CPU was with anything on the machine (other work included).")
@@ -197,10 +201,13 @@ func writeMarkdown(w io.Writer, r *report) {
 		p("|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
 		for _, x := range r.Runs {
 			rate := "closed"
+			res := x.Result
 			if x.Rate > 0 {
 				rate = fmt.Sprintf("%.0f/s", x.Rate)
+				if res.Unsent > 0 {
+					rate += fmt.Sprintf(" (%d unsent)", res.Unsent)
+				}
 			}
-			res := x.Result
 			server := 0.0
 			if len(x.CPU.Servers) > 0 {
 				server = x.CPU.Servers[0]
@@ -211,16 +218,16 @@ func writeMarkdown(w io.Writer, r *report) {
 		}
 		p("")
 		if len(r.Ratios) > 0 {
-			p("| shop | carts | checkout | bare | checkout / bare (target: at least 80%%) |")
-			p("|---|---|---:|---:|---:|")
+			p("| target | shop | carts | per second | bare | target / bare (the checkout's target: at least 80%%) |")
+			p("|---|---|---|---:|---:|---:|")
 			for _, x := range r.Ratios {
-				p("| %s | %s | %.0f/s | %.0f/s | **%.1f%%** |", x.Shop, x.Profile, x.Checkout, x.Bare, 100*x.Ratio)
+				p("| %s | %s | %s | %.0f/s | %.0f/s | **%.1f%%** |", x.Target, x.Shop, x.Profile, x.Checkout, x.Bare, 100*x.Ratio)
 			}
 			p("")
 		}
 	}
 	for _, pr := range r.Profiles {
-		p("## CPU profile of the app, %s carts (%.0f checkouts/s while profiled)", pr.Profile, pr.PerSecond)
+		p("## CPU profile: %s, %s carts (%.0f checkouts/s while profiled)", pr.Target, pr.Profile, pr.PerSecond)
 		p("")
 		p("`%s`; flat:", pr.File)
 		p("")
@@ -265,10 +272,12 @@ func writeMarkdown(w io.Writer, r *report) {
 		p("")
 		p("Offer %s retitled through one process's admin API; time from the edit's answer until each process's checkout answer carries the new title.", r.Coherence.Offer)
 		p("")
-		p("| edit on | the other process | the editing process | problem |")
-		p("|---|---:|---:|---|")
+		p("The other process is asked again 1 ms after each answer; its answers before the new title are counted as the old title or as \"no discount\" (the app's deadline passed, so the time includes waiting for answers).")
+		p("")
+		p("| edit on | the other process | its answers before: old title / no discount | the editing process | problem |")
+		p("|---|---:|---:|---:|---|")
 		for _, c := range r.Coherence.Rounds {
-			p("| %s | %.1f ms (%d polls) | %.1f ms | %s |", c.EditedOn, c.OtherMs, c.OtherPolls, c.EditingMs, c.Problem)
+			p("| %s | %.1f ms | %d / %d | %.1f ms | %s |", c.EditedOn, c.OtherMs, c.OtherStale, c.OtherNoDiscount, c.EditingMs, c.Problem)
 		}
 		p("")
 	}

@@ -78,7 +78,15 @@ type bench struct {
 	pools    []*cartPool // per shop, small then large
 	appA     *server
 	bare     *server
+	mem      *server // the memory app (memapp.go)
 }
+
+// Targets of the load runs.
+const (
+	kindCheckout = "checkout"        // the app as it runs
+	kindMemory   = "checkout-memory" // the app's handler with offers and facts in memory
+	kindBare     = "bare"            // the ceiling
+)
 
 func (b *bench) problem(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
@@ -100,7 +108,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() {
-		for _, s := range []*server{b.appA, b.bare} {
+		for _, s := range []*server{b.appA, b.bare, b.mem} {
 			if e := s.stop(); e != nil {
 				err = errors.Join(err, e)
 			}
@@ -114,22 +122,24 @@ func (b *bench) run(ctx context.Context) (err error) {
 		if b.bare, err = b.startBare(ctx); err != nil {
 			return err
 		}
+		if b.mem, err = b.startMem(ctx); err != nil {
+			return err
+		}
 		b.verify(ctx)
 	}
-	if cfg.runs("checkout") {
-		b.checkoutRuns(ctx)
-	}
-	if cfg.runs("paced") {
-		b.pacedRuns(ctx)
-	}
-	if cfg.runs("profile") {
-		b.profile(ctx)
-	}
-	if cfg.runs("webhooks") {
-		b.webhooks(ctx)
-	}
-	if cfg.runs("scaleout") {
-		b.scaleOut(ctx)
+	for _, phase := range []struct {
+		name string
+		run  func(context.Context)
+	}{
+		{"checkout", b.checkoutRuns}, {"paced", b.pacedRuns}, {"profile", b.profile},
+		{"webhooks", b.webhooks}, {"scaleout", b.scaleOut},
+	} {
+		if ctx.Err() != nil {
+			break
+		}
+		if cfg.runs(phase.name) {
+			phase.run(ctx)
+		}
 	}
 	return ctx.Err()
 }
@@ -241,17 +251,46 @@ func (b *bench) startBare(ctx context.Context) (*server, error) {
 	return startServer(ctx, b.cfg.Out, "bare", b.cfg.ServerCPUs, nil, "serve-bare", "127.0.0.1:0", path)
 }
 
-// target is pool i on the app (checkout) or on the bare server.
-func (b *bench) target(i int, bare bool) target {
+// startMem writes the memory app's state and starts it.
+func (b *bench) startMem(ctx context.Context) (*server, error) {
+	state, err := memStateOf(ctx, b.shops)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := json.Marshal(state)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(b.cfg.Out, "memory-state.json")
+	if err := os.WriteFile(path, doc, 0o644); err != nil {
+		return nil, err
+	}
+	return startServer(ctx, b.cfg.Out, "memory-app", b.cfg.ServerCPUs,
+		b.appEnv(filepath.Join(b.cfg.Out, "checkout.pprof")), "serve-memapp", path)
+}
+
+// server is the server of a target kind.
+func (b *bench) server(kind string) *server {
+	switch kind {
+	case kindBare:
+		return b.bare
+	case kindMemory:
+		return b.mem
+	}
+	return b.appA
+}
+
+// target is pool i on the server of kind.
+func (b *bench) target(i int, kind string) target {
 	p := b.pools[i]
 	offset := 0
 	for _, q := range b.pools[:i] {
 		offset += len(q.bodies)
 	}
 	token, _ := app.MintCheckoutToken([]byte(app.DevCheckoutSigningKey), p.shop, time.Now())
-	t := target{url: b.appA.url() + "/checkout/cart-lines", token: token, bodies: p.bodies, expect: p.expect, answers: offset}
-	if bare {
-		t.url = b.bare.url() + "/checkout/cart-lines"
+	t := target{url: b.server(kind).url() + "/checkout/cart-lines", token: token, bodies: p.bodies, expect: p.expect, answers: offset}
+	if kind == kindMemory {
+		t.expect = p.expectMem
 	}
 	return t
 }
@@ -262,8 +301,8 @@ func (b *bench) verify(ctx context.Context) {
 	progressf(b.progress, "verifying every cart's answer")
 	v := verification{}
 	for i, p := range b.pools {
-		for _, bare := range []bool{false, true} {
-			t := b.target(i, bare)
+		for _, kind := range []string{kindCheckout, kindMemory, kindBare} {
+			t := b.target(i, kind)
 			var buf bytes.Buffer
 			for j := range min(len(p.bodies), b.cfg.Verify) {
 				var first string
@@ -272,14 +311,14 @@ func (b *bench) verify(ctx context.Context) {
 					v.Right++
 				case 1:
 					v.Failed++
-					v.Examples = appendExample(v.Examples, p, j, bare, first)
+					v.Examples = appendExample(v.Examples, p, j, kind, first)
 				case 3:
 					v.Wrong++
 					v.NoDiscount++
-					v.Examples = appendExample(v.Examples, p, j, bare, first)
+					v.Examples = appendExample(v.Examples, p, j, kind, first)
 				default:
 					v.Wrong++
-					v.Examples = appendExample(v.Examples, p, j, bare, first)
+					v.Examples = appendExample(v.Examples, p, j, kind, first)
 				}
 			}
 		}
@@ -291,15 +330,11 @@ func (b *bench) verify(ctx context.Context) {
 	}
 }
 
-func appendExample(list []string, p *cartPool, j int, bare bool, msg string) []string {
+func appendExample(list []string, p *cartPool, j int, kind, msg string) []string {
 	if len(list) >= 5 {
 		return list
 	}
-	who := "app"
-	if bare {
-		who = "bare"
-	}
-	return append(list, fmt.Sprintf("%s %s cart %d (offer %s) on %s: %s", p.shop, p.profile, j, p.callers[j], who, msg))
+	return append(list, fmt.Sprintf("%s %s cart %d (offer %s) on %s: %s", p.shop, p.profile, j, p.callers[j], kind, msg))
 }
 
 // spec is a load run of the configured connections and client.
@@ -308,22 +343,21 @@ func (b *bench) spec(d time.Duration, rate float64) loadSpec {
 }
 
 // measure runs one load run and records it.
-func (b *bench) measure(ctx context.Context, name string, round, pool int, bare bool, rate float64) loadRun {
+func (b *bench) measure(ctx context.Context, name string, round, pool int, kind string, rate float64) loadRun {
 	p := b.pools[pool]
-	srv := b.appA
-	kind := "checkout"
-	if bare {
-		srv, kind = b.bare, "bare"
-	}
+	srv := b.server(kind)
 	progressf(b.progress, "%s: %s, %s carts, %s (%d connections)", name, kind, p.profile, p.shop, b.cfg.Conns)
 	meter := meterCPU(srv.pid())
-	res := runLoad(ctx, b.client, b.target(pool, bare), b.spec(b.cfg.Duration, rate))
+	res := runLoad(ctx, b.client, b.target(pool, kind), b.spec(b.cfg.Duration, rate))
 	cpu := meter.read()
 	r := loadRun{Name: name, Round: round, Target: kind, Shop: p.shop, Profile: p.profile, Conns: b.cfg.Conns,
 		Rate: rate, Seconds: b.cfg.Duration.Seconds(), Result: res, CPU: cpu}
 	b.rep.Runs = append(b.rep.Runs, r)
 	progressf(b.progress, "  %.0f/s, p50 %.2f ms, p99 %.2f ms, max %.1f ms; errors %d, wrong %d; CPU server %.2f, PostgreSQL %.2f, harness %.2f; CPUs busy %v",
 		res.PerSecond, res.P50, res.P99, res.Max, res.Errors, res.Wrong, cpu.Servers[0], cpu.Postgres, cpu.Client, cpu.PerCPU)
+	if res.Unsent > 0 {
+		progressf(b.progress, "  paced at %.0f/s: %d requests not sent (the server fell behind)", rate, res.Unsent)
+	}
 	if res.Errors > 0 || res.Wrong > 0 {
 		b.problem("%s (%s %s %s): %d errors, %d wrong answers (%d of them \"no discount\"); first: %s",
 			name, kind, p.shop, p.profile, res.Errors, res.Wrong, res.Empty, res.FirstError)
@@ -331,14 +365,16 @@ func (b *bench) measure(ctx context.Context, name string, round, pool int, bare 
 	return r
 }
 
-// checkoutRuns measures the bare server and the checkout, per cart size, round after round.
+// checkoutRuns measures the bare server, the checkout and the memory app, per cart size,
+// round after round.
 func (b *bench) checkoutRuns(ctx context.Context) {
-	nShops := len(b.shops)
 	for round := 1; round <= b.cfg.Rounds; round++ {
 		for prof := range 2 {
-			b.measure(ctx, "bare", round, prof, true, 0) // the first shop's carts: the ceiling's input
-			for s := range nShops {
-				b.measure(ctx, "checkout", round, s*2+prof, false, 0)
+			b.measure(ctx, "closed loop", round, prof, kindBare, 0) // the first shop's carts: the ceiling's input
+			for _, kind := range []string{kindCheckout, kindMemory} {
+				for s := range b.shops {
+					b.measure(ctx, "closed loop", round, s*2+prof, kind, 0)
+				}
 			}
 			if ctx.Err() != nil {
 				return
@@ -348,50 +384,61 @@ func (b *bench) checkoutRuns(ctx context.Context) {
 	b.rep.Ratios = ratios(b.rep.Runs)
 }
 
-// pacedRuns measure the first shop's checkout at a steady fraction of the bare handler's
-// throughput.
+// pacedRuns measure the first shop's checkout, and the memory app, at a steady fraction of
+// the bare handler's throughput.
 func (b *bench) pacedRuns(ctx context.Context) {
 	if b.cfg.Paced <= 0 {
 		return
 	}
 	for prof := range 2 {
-		bare := medianRate(b.rep.Runs, "bare", b.pools[prof].profile, "")
+		bare := medianRate(b.rep.Runs, kindBare, b.pools[prof].profile, "")
 		if bare == 0 {
-			r := b.measure(ctx, "bare", 0, prof, true, 0)
+			r := b.measure(ctx, "closed loop", 0, prof, kindBare, 0)
 			bare = r.Result.PerSecond
 		}
-		b.measure(ctx, "checkout paced", 0, prof, false, b.cfg.Paced*bare)
+		for _, kind := range []string{kindCheckout, kindMemory} {
+			b.measure(ctx, "paced", 0, prof, kind, b.cfg.Paced*bare)
+		}
 	}
 }
 
-// profile takes a CPU profile of the app serving the first shop's checkouts, per cart size.
+// profile takes CPU profiles of the app and of the memory app serving the first shop's
+// checkouts, per cart size.
 func (b *bench) profile(ctx context.Context) {
-	for prof := range 2 {
-		p := b.pools[prof]
-		path := filepath.Join(b.cfg.Out, fmt.Sprintf("checkout-%s.pprof", p.profile))
-		progressf(b.progress, "profiling the app for %s (%s carts)", b.cfg.ProfileFor, p.profile)
-		// Warm up, then profile for ProfileFor; serve-app writes checkout.pprof, renamed after.
-		done := make(chan loadResult, 1)
-		go func() {
-			done <- runLoad(ctx, b.client, b.target(prof, false), b.spec(b.cfg.ProfileFor, 0))
-		}()
-		select {
-		case <-time.After(b.cfg.Warmup):
-		case <-ctx.Done():
-			return
+	for _, kind := range []string{kindCheckout, kindMemory} {
+		for prof := range 2 {
+			if ctx.Err() != nil {
+				return
+			}
+			b.profileOne(ctx, kind, prof)
 		}
-		_ = b.appA.signal(syscall.SIGUSR1)
-		res := <-done
-		_ = b.appA.signal(syscall.SIGUSR2)
-		time.Sleep(500 * time.Millisecond) // the profile is flushed on SIGUSR2
-		if err := os.Rename(filepath.Join(b.cfg.Out, "checkout.pprof"), path); err != nil {
-			b.problem("profile: %v", err)
-			continue
-		}
-		pr := profileRun{Profile: p.profile, File: path, PerSecond: res.PerSecond}
-		pr.Top, pr.Cum = pprofTop(path, false), pprofTop(path, true)
-		b.rep.Profiles = append(b.rep.Profiles, pr)
 	}
+}
+
+func (b *bench) profileOne(ctx context.Context, kind string, prof int) {
+	p, srv := b.pools[prof], b.server(kind)
+	path := filepath.Join(b.cfg.Out, fmt.Sprintf("%s-%s.pprof", kind, p.profile))
+	progressf(b.progress, "profiling %s for %s (%s carts)", kind, b.cfg.ProfileFor, p.profile)
+	// Warm up, then profile for ProfileFor; the server writes checkout.pprof, renamed after.
+	done := make(chan loadResult, 1)
+	go func() { done <- runLoad(ctx, b.client, b.target(prof, kind), b.spec(b.cfg.ProfileFor, 0)) }()
+	select {
+	case <-time.After(b.cfg.Warmup):
+	case <-ctx.Done():
+		<-done
+		return
+	}
+	_ = srv.signal(syscall.SIGUSR1)
+	res := <-done
+	_ = srv.signal(syscall.SIGUSR2)
+	time.Sleep(500 * time.Millisecond) // the profile is flushed on SIGUSR2
+	if err := os.Rename(filepath.Join(b.cfg.Out, "checkout.pprof"), path); err != nil {
+		b.problem("profile: %v", err)
+		return
+	}
+	pr := profileRun{Target: kind, Profile: p.profile, File: path, PerSecond: res.PerSecond}
+	pr.Top, pr.Cum = pprofTop(path, false), pprofTop(path, true)
+	b.rep.Profiles = append(b.rep.Profiles, pr)
 }
 
 // pprofTop is the profile's top functions (flat, or cumulative) from go tool pprof, when the
@@ -515,7 +562,8 @@ func (b *bench) scaleOut(ctx context.Context) {
 		if r.Problem != "" {
 			b.problem("coherence: edit on %s: %s", r.EditedOn, r.Problem)
 		}
-		progressf(b.progress, "  edit on %s seen by the other process after %.1f ms (%d polls), by itself after %.1f ms", r.EditedOn, r.OtherMs, r.OtherPolls, r.EditingMs)
+		progressf(b.progress, "  edit on %s seen by the other process after %.1f ms (before: %d old answers, %d \"no discount\"), by itself after %.1f ms",
+			r.EditedOn, r.OtherMs, r.OtherStale, r.OtherNoDiscount, r.EditingMs)
 	}
 }
 

@@ -78,8 +78,8 @@ func TestBenchSmoke(t *testing.T) {
 	if len(rep.Problems) > 0 {
 		t.Errorf("problems: %q", rep.Problems)
 	}
-	if v := rep.Verification; v.Right != 2*2*2*12 || v.Wrong+v.Failed > 0 {
-		t.Errorf("verification: %+v; want every cart of both shops and sizes right on both servers", v)
+	if v := rep.Verification; v.Right != 3*2*2*12 || v.Wrong+v.Failed > 0 {
+		t.Errorf("verification: %+v; want every cart of both shops and sizes right on the three servers", v)
 	}
 	discounted := false
 	for _, c := range rep.Carts {
@@ -90,21 +90,23 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	kinds := map[string]int{}
 	for _, r := range rep.Runs {
-		kinds[r.Name+"/"+r.Profile]++
+		kinds[r.Name+"/"+r.Target+"/"+r.Profile]++
 		if r.Result.Requests == 0 || r.Result.Errors > 0 || r.Result.Wrong > 0 {
 			t.Errorf("run %s %s %s %s: %+v", r.Name, r.Target, r.Shop, r.Profile, r.Result)
 		}
 	}
-	for _, k := range []string{"bare/small", "bare/large", "checkout/small", "checkout/large", "checkout paced/small", "checkout paced/large"} {
-		if kinds[k] == 0 {
-			t.Errorf("no %s run (runs: %v)", k, kinds)
+	for _, size := range []string{"small", "large"} {
+		for _, k := range []string{"closed loop/bare/", "closed loop/checkout/", "closed loop/checkout-memory/", "paced/checkout/", "paced/checkout-memory/"} {
+			if kinds[k+size] == 0 {
+				t.Errorf("no %s%s run (runs: %v)", k, size, kinds)
+			}
 		}
 	}
-	if len(rep.Ratios) != 4 {
-		t.Errorf("ratios: %+v; want one per shop and cart size", rep.Ratios)
+	if len(rep.Ratios) != 2*2*2 {
+		t.Errorf("ratios: %+v; want one per target, shop and cart size", rep.Ratios)
 	}
-	if len(rep.Profiles) != 2 {
-		t.Errorf("profiles: %+v; want one per cart size", rep.Profiles)
+	if len(rep.Profiles) != 4 {
+		t.Errorf("profiles: %+v; want one per target and cart size", rep.Profiles)
 	}
 	for _, p := range rep.Profiles {
 		if fi, err := os.Stat(p.File); err != nil || fi.Size() == 0 {
