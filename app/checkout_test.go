@@ -336,9 +336,11 @@ func TestCheckoutEvaluates(t *testing.T) {
 
 func TestCheckoutFailuresAnswerNoDiscount(t *testing.T) {
 	const deadline = 100 * time.Millisecond
-	// The answer comes a millisecond or two after the deadline; 50ms of slack keeps a busy
-	// machine (or the race detector) from failing what is a behaviour check.
-	const margin = 50 * time.Millisecond
+	// The answer comes a millisecond or two after the deadline. The sources below hold the call
+	// until the test ends, so any bound tells "answered at the deadline" from "waited for the
+	// source"; a generous one keeps a loaded machine (or the race detector) from failing what
+	// is a behaviour check, not a timing one.
+	const margin = time.Second
 
 	block := func(release <-chan struct{}) func(context.Context, string) (*discountfn.OfferSet, discountfn.CodeBook, error) {
 		return func(context.Context, string) (*discountfn.OfferSet, discountfn.CodeBook, error) {

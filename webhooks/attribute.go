@@ -57,6 +57,9 @@ func Attribute(o store.Order, offers []discountfn.Offer, lookupCode func(code st
 		if off.ID == "" || (i > 0 && sorted[i-1].ID == off.ID) {
 			continue // one row per offer
 		}
+		if off.Status == discountfn.StatusDraft {
+			continue // never live, so never used (a duplicate keeps its original's code)
+		}
 		code, amount, ok := matchOffer(o, off, codes, byBook)
 		if !ok {
 			continue

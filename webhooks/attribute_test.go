@@ -188,3 +188,15 @@ func TestAttributeNilLookupAndLocation(t *testing.T) {
 		t.Errorf("Attribute = %+v", got)
 	}
 }
+
+// TestAttributeSkipsDrafts: a draft was never live, so an order using its code (a duplicate
+// keeps its original's code) is the original's use only.
+func TestAttributeSkipsDrafts(t *testing.T) {
+	o := store.Order{Shop: testShop, ID: "1", Codes: []string{"E2E15"}, PlacedAt: mustTime(t, "2026-03-01T12:00:00Z")}
+	live, copied := codeOffer("live", "E2E15"), codeOffer("copy", "E2E15")
+	live.Status, copied.Status = discountfn.StatusPaused, discountfn.StatusDraft
+	got := Attribute(o, []discountfn.Offer{copied, live}, nil, nil)
+	if len(got) != 1 || got[0].OfferID != "live" {
+		t.Errorf("Attribute = %+v; want the live offer's use only", got)
+	}
+}
