@@ -101,6 +101,19 @@ func (a adminClient) do(ctx context.Context, method, path string, body any, out 
 	return nil
 }
 
+// title is the offer's preview title, read through the admin API.
+func (a adminClient) title(ctx context.Context, offerID string) (string, error) {
+	var rec struct {
+		Offer struct {
+			Preview struct {
+				Title string `json:"title"`
+			} `json:"preview"`
+		} `json:"offer"`
+	}
+	err := a.do(ctx, http.MethodGet, "/api/offers/"+offerID, nil, &rec)
+	return rec.Offer.Preview.Title, err
+}
+
 // retitle sets the offer's title through the admin API and returns when the edit is stored.
 func (a adminClient) retitle(ctx context.Context, offerID, title string) error {
 	var rec struct {
@@ -120,9 +133,19 @@ func (a adminClient) retitle(ctx context.Context, offerID, title string) error {
 }
 
 // measureCoherence edits the calling offer of body on each process in turn, rounds times, and
-// measures how long until each process's checkout answer for body carries the new title.
-func measureCoherence(ctx context.Context, client *http.Client, procs []*server, shop, token string, body []byte, offerID string, rounds int) []coherenceRound {
-	var out []coherenceRound
+// measures how long until each process's checkout answer for body carries the new title. The
+// offer gets its title back at the end.
+func measureCoherence(ctx context.Context, client *http.Client, procs []*server, shop, token string, body []byte, offerID string, rounds int) (out []coherenceRound, err error) {
+	first := adminClient{http: client, base: procs[0].url(), shop: shop}
+	original, err := first.title(ctx, offerID)
+	if err != nil {
+		return nil, fmt.Errorf("read offer %s: %w", offerID, err)
+	}
+	defer func() {
+		if e := first.retitle(context.WithoutCancel(ctx), offerID, original); e != nil {
+			err = errors.Join(err, fmt.Errorf("give offer %s its title back: %w", offerID, e))
+		}
+	}()
 	ask := func(s *server) ([]byte, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url()+"/checkout/cart-lines", bytes.NewReader(body))
 		if err != nil {
@@ -189,5 +212,5 @@ func measureCoherence(ctx context.Context, client *http.Client, procs []*server,
 		}
 		out = append(out, round)
 	}
-	return out
+	return out, nil
 }

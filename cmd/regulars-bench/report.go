@@ -193,7 +193,7 @@ func writeMarkdown(w io.Writer, r *report) {
 		p("")
 		p("Targets: `checkout` is the app as it runs (offers and facts through its store-backed source); `checkout-memory` is the app's own server and checkout handler with offers and facts preloaded in `app.MemorySource` (no query per call: the ceiling of the caching the targets ask for); `bare` decodes the same input and encodes the same answer and does nothing else. Closed loop: each connection sends its next request when the answer arrives. Paced: requests at a fixed rate, latency counted from when each was due.")
 		p("")
-		p("Wrong answers are counted apart from errors; \"no discount\" where one is due is what the app answers when its deadline passes.")
+		p("Wrong answers are counted apart from errors; \"no discount\" where one is due is what the app answers when its deadline passes. A paced run's unsent requests were due in the measured window but never sent because the server fell behind; its latencies count from when each request was due.")
 		p("")
 		p("CPU is in cores: the server process, PostgreSQL's processes, this harness; then how busy each CPU was with anything on the machine (other work included).")
 		p("")

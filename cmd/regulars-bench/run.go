@@ -556,7 +556,10 @@ func (b *bench) scaleOut(ctx context.Context) {
 	}
 	progressf(b.progress, "coherence: %d edits of offer %s, each on one process, watched on both", b.cfg.CoherenceRounds, pool.callers[cart])
 	token, _ := app.MintCheckoutToken([]byte(app.DevCheckoutSigningKey), pool.shop, time.Now())
-	rounds := measureCoherence(ctx, b.client, procs, pool.shop, token, pool.bodies[cart], pool.callers[cart], b.cfg.CoherenceRounds)
+	rounds, err := measureCoherence(ctx, b.client, procs, pool.shop, token, pool.bodies[cart], pool.callers[cart], b.cfg.CoherenceRounds)
+	if err != nil {
+		b.problem("coherence: %v", err)
+	}
 	b.rep.Coherence = coherenceReport{Offer: pool.callers[cart], Rounds: rounds}
 	for _, r := range rounds {
 		if r.Problem != "" {
