@@ -35,6 +35,7 @@ type report struct {
 	Webhooks     []webhookResult `json:"webhooks"`
 	Coherence    coherenceReport `json:"coherence"`
 	Problems     []string        `json:"problems"`
+	Warnings     []string        `json:"warnings"`
 }
 
 type shopInfo struct {
@@ -278,6 +279,14 @@ func writeMarkdown(w io.Writer, r *report) {
 		p("|---|---:|---:|---:|---|")
 		for _, c := range r.Coherence.Rounds {
 			p("| %s | %.1f ms | %d / %d | %.1f ms | %s |", c.EditedOn, c.OtherMs, c.OtherStale, c.OtherNoDiscount, c.EditingMs, c.Problem)
+		}
+		p("")
+	}
+	if len(r.Warnings) > 0 {
+		p("## Warnings")
+		p("")
+		for _, x := range r.Warnings {
+			p("- %s", x)
 		}
 		p("")
 	}

@@ -88,6 +88,17 @@ const (
 	kindBare     = "bare"            // the ceiling
 )
 
+// clientSaturated is the harness's CPU use (cores) from which a run may be measuring the
+// load generator rather than the server.
+const clientSaturated = 0.9
+
+// warn records a doubt about a figure (not a failure).
+func (b *bench) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	b.rep.Warnings = append(b.rep.Warnings, msg)
+	progressf(b.progress, "WARNING: %s", msg)
+}
+
 func (b *bench) problem(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	b.rep.Problems = append(b.rep.Problems, msg)
@@ -357,6 +368,10 @@ func (b *bench) measure(ctx context.Context, name string, round, pool int, kind 
 		res.PerSecond, res.P50, res.P99, res.Max, res.Errors, res.Wrong, cpu.Servers[0], cpu.Postgres, cpu.Client, cpu.PerCPU)
 	if res.Unsent > 0 {
 		progressf(b.progress, "  paced at %.0f/s: %d requests not sent (the server fell behind)", rate, res.Unsent)
+	}
+	if cpu.Client >= clientSaturated {
+		b.warn("%s %s %s %s: the load generator used %.2f of a core, so it may have been the limit (try -client raw, or give it more CPUs)",
+			name, kind, p.shop, p.profile, cpu.Client)
 	}
 	if res.Errors > 0 || res.Wrong > 0 {
 		b.problem("%s (%s %s %s): %d errors, %d wrong answers (%d of them \"no discount\"); first: %s",
