@@ -8,9 +8,12 @@
 //     pinning, a bare handler that decodes the same input and encodes the same answer. It
 //     reports throughput, latency p50/p90/p99/max, and the ratio checkout/bare; then a paced
 //     run at a fraction of the bare handler's rate for latency at a steady load;
-//   - profile: a CPU profile of the app serving checkouts (pprof), and its top functions;
+//   - the same with the app's handler serving offers and facts from memory (app.MemorySource
+//     preloaded): the ceiling of the caching the targets ask for;
+//   - profile: CPU profiles of both serving checkouts (pprof), and their top functions;
 //   - webhooks: webhook ingestion through cmd/regulars-load (acknowledged and processed per
-//     second, acknowledgement p99), unpaced and paced;
+//     second, acknowledgement p99), unpaced and paced, into a small shop of its own in the same
+//     database (-webhook-shop), so that the measured shops keep their data;
 //   - scaleout: two app processes on one PostgreSQL behind a round-robin balancer: the same
 //     webhook run, shared between them, then offers edited through one process's admin API
 //     and the time until the other serves the edit at checkout.
@@ -53,7 +56,7 @@ func main() {
 	}
 	cfg := defaultConfig()
 	flag.StringVar(&cfg.DSN, "dsn", os.Getenv("DATABASE_URL"), "the PostgreSQL database holding the generated shops (default $DATABASE_URL)")
-	shops := flag.String("shops", strings.Join(cfg.Shops, ","), "the generated shops to measure checkout against, comma-separated; the first one also takes the webhooks and the edits")
+	shops := flag.String("shops", strings.Join(cfg.Shops, ","), "the generated shops to measure checkout against, comma-separated; the first one also takes the offer edits (undone at the end)")
 	flag.IntVar(&cfg.Conns, "c", cfg.Conns, "connections of the load generator (the same for every run)")
 	flag.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "warm-up before each measured run (not counted)")
 	flag.DurationVar(&cfg.Duration, "duration", cfg.Duration, "each measured run")
@@ -65,6 +68,7 @@ func main() {
 	flag.IntVar(&cfg.LargeLines, "large-lines", cfg.LargeLines, "lines of the large carts")
 	flag.Float64Var(&cfg.Paced, "paced", cfg.Paced, "the paced run's rate as a fraction of the bare handler's throughput (0: no paced run)")
 	flag.DurationVar(&cfg.ProfileFor, "profile-for", cfg.ProfileFor, "how long to profile the app under checkout load, per cart size")
+	flag.StringVar(&cfg.WebhookShop, "webhook-shop", cfg.WebhookShop, "the shop the webhook runs send orders to (created, small, if missing), so that the measured shops keep their data")
 	flag.IntVar(&cfg.WebhookOrders, "webhook-orders", cfg.WebhookOrders, "orders of the unpaced webhook runs (one and two processes)")
 	flag.IntVar(&cfg.WebhookPacedOrders, "webhook-paced-orders", cfg.WebhookPacedOrders, "orders of the paced webhook run (0: none)")
 	flag.Float64Var(&cfg.WebhookRate, "webhook-rate", cfg.WebhookRate, "deliveries per second of the paced webhook run")
@@ -119,6 +123,7 @@ type config struct {
 	LargeLines         int
 	Paced              float64
 	ProfileFor         time.Duration
+	WebhookShop        string
 	WebhookOrders      int
 	WebhookPacedOrders int
 	WebhookRate        float64
@@ -136,7 +141,7 @@ func defaultConfig() config {
 		Shops: []string{"gen-1k.myshopify.com", "gen-10k.myshopify.com"},
 		Conns: 32, Warmup: 5 * time.Second, Duration: 20 * time.Second, Rounds: 1, Carts: 128, Verify: 32, Client: "nethttp",
 		SmallLines: 1, LargeLines: 50, Paced: 0.4, ProfileFor: 10 * time.Second,
-		WebhookOrders: 30_000, WebhookPacedOrders: 30_000, WebhookRate: 1000, CoherenceRounds: 6,
+		WebhookShop: "bench-webhooks.myshopify.com", WebhookOrders: 30_000, WebhookPacedOrders: 30_000, WebhookRate: 1000, CoherenceRounds: 6,
 		ServerCPUs: "0", ClientCPUs: "1",
 		Phases: []string{"checkout", "paced", "profile", "webhooks", "scaleout"},
 	}

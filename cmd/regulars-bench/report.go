@@ -21,6 +21,7 @@ type report struct {
 	HarnessCPUs string `json:"harness_cpus"` // where the load generator ran
 	ServerCPUs  string `json:"server_cpus"`
 	ClientCPUs  string `json:"client_cpus"`
+	WebhookShop string `json:"webhook_shop"`
 	Conns       int    `json:"connections"`
 	Client      string `json:"client"`
 	Warmup      string `json:"warmup"`
@@ -245,6 +246,8 @@ func writeMarkdown(w io.Writer, r *report) {
 	}
 	if len(r.Webhooks) > 0 {
 		p("## Webhook ingestion (cmd/regulars-load)")
+		p("")
+		p("Orders for %s, a small shop in the same database: its orders go into the same tables as the large shops'.", r.WebhookShop)
 		p("")
 		p("| run | processes | orders | rate | acknowledged | ack p50 / p99 / max | processed | behind at the end | CPU app / PostgreSQL | requests per process | problem |")
 		p("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/regularsapp/regulars/app"
+	"github.com/regularsapp/regulars/cmd/regulars-gen/shopgen"
 	"github.com/regularsapp/regulars/discountfn"
 	"github.com/regularsapp/regulars/store"
 )
@@ -79,6 +80,8 @@ type bench struct {
 	appA     *server
 	bare     *server
 	mem      *server // the memory app (memapp.go)
+	// webhookCodes are shared codes of the webhook shop, for the orders to use.
+	webhookCodes []string
 }
 
 // Targets of the load runs.
@@ -193,8 +196,47 @@ func (b *bench) prepare(ctx context.Context) error {
 				AvgBodyBytes: body, AvgAnswerBytes: answer, WithDiscount: discounted})
 		}
 	}
+	if b.cfg.runs("webhooks") || b.cfg.runs("scaleout") {
+		if err := b.webhookShop(ctx); err != nil {
+			return err
+		}
+	}
 	if b.cfg.runs("scaleout") {
 		return installForAdmin(ctx, b.st, b.cfg.Shops[0])
+	}
+	return nil
+}
+
+// webhookShop makes sure the shop the webhook runs write to exists (a small generated shop:
+// its orders land in the same tables as the large shops', which is what the runs need) and
+// reads its shared codes for the orders to use.
+func (b *bench) webhookShop(ctx context.Context) error {
+	shop := b.cfg.WebhookShop
+	if _, err := b.st.GetShop(ctx, shop); errors.Is(err, store.ErrNotFound) {
+		progressf(b.progress, "creating the webhook runs' shop %s", shop)
+		g, err := shopgen.New(shopgen.Config{Shop: shop, Seed: 1, Offers: 20, Customers: 100, Orders: 0,
+			End: time.Now().UTC().Truncate(24 * time.Hour), Days: 30})
+		if err != nil {
+			return err
+		}
+		data, err := g.BulkShop()
+		if err != nil {
+			return err
+		}
+		if _, err := b.st.BulkLoad(ctx, data, nil); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	_, offers, err := compileShop(ctx, b.st, shop)
+	if err != nil {
+		return err
+	}
+	for _, o := range offers {
+		if o.Application.Kind == discountfn.ApplyCode && len(b.webhookCodes) < 5 {
+			b.webhookCodes = append(b.webhookCodes, o.Application.Code)
+		}
 	}
 	return nil
 }
@@ -478,17 +520,6 @@ func pprofTop(path string, cum bool) []string {
 	return lines
 }
 
-// sharedCodes are a few of the first shop's shared codes, for the webhook orders to use.
-func (b *bench) sharedCodes() []string {
-	var codes []string
-	for _, o := range b.shops[0].offers {
-		if o.Application.Kind == discountfn.ApplyCode && len(codes) < 5 {
-			codes = append(codes, o.Application.Code)
-		}
-	}
-	return codes
-}
-
 // webhooks runs regulars-load against the app: unpaced, then paced.
 func (b *bench) webhooks(ctx context.Context) {
 	runs := []struct {
@@ -500,10 +531,10 @@ func (b *bench) webhooks(ctx context.Context) {
 		if r.orders <= 0 || ctx.Err() != nil {
 			continue
 		}
-		progressf(b.progress, "%s: %d orders through regulars-load into %s", r.name, r.orders, b.shops[0].domain)
+		progressf(b.progress, "%s: %d orders through regulars-load into %s", r.name, r.orders, b.cfg.WebhookShop)
 		meter := meterCPU(b.appA.pid())
 		rep, err := runWebhookLoad(ctx, b.cfg.LoadBin, b.cfg.ClientCPUs, b.cfg.Out, strings.ReplaceAll(r.name, " ", "-"),
-			b.appA.url(), b.shops[0].domain, b.sharedCodes(), r.orders, r.rate)
+			b.appA.url(), b.cfg.WebhookShop, b.webhookCodes, r.orders, r.rate)
 		res := webhookResult{Name: r.name, Processes: 1, Report: rep, CPU: meter.read()}
 		b.noteWebhooks(&res, err)
 	}
@@ -547,7 +578,7 @@ func (b *bench) scaleOut(ctx context.Context) {
 		progressf(b.progress, "webhooks through a balancer in front of two processes: %d orders", b.cfg.WebhookOrders)
 		meter := meterCPU(b.appA.pid(), appB.pid())
 		rep, err := runWebhookLoad(ctx, b.cfg.LoadBin, b.cfg.ClientCPUs, b.cfg.Out, "webhooks-two-processes",
-			lb.url, b.shops[0].domain, b.sharedCodes(), b.cfg.WebhookOrders, 0)
+			lb.url, b.cfg.WebhookShop, b.webhookCodes, b.cfg.WebhookOrders, 0)
 		res := webhookResult{Name: "webhooks, two processes", Processes: 2, Report: rep, CPU: meter.read(), PerServer: lb.perServer()}
 		lb.close()
 		if err == nil && slices.ContainsFunc(res.CPU.Servers, func(c float64) bool { return c < 0.02 }) {
@@ -637,6 +668,6 @@ func newReport(cfg config) *report {
 		Started: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "),
 		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), GoVersion: runtime.Version(), LoadBefore: loadAverage(),
 		HarnessCPUs: affinity(), ServerCPUs: cfg.ServerCPUs, ClientCPUs: cfg.ClientCPUs,
-		Conns: cfg.Conns, Client: cfg.Client, Warmup: cfg.Warmup.String(), Duration: cfg.Duration.String(),
+		WebhookShop: cfg.WebhookShop, Conns: cfg.Conns, Client: cfg.Client, Warmup: cfg.Warmup.String(), Duration: cfg.Duration.String(),
 	}
 }

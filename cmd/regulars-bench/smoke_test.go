@@ -134,6 +134,15 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil || strings.Contains(string(o.Config), "Bench edit") || o.Version != 1+2+1 {
 		t.Errorf("offer %s after the edits: version %d, %s, %v; want two edits and its title back", rep.Coherence.Offer, o.Version, o.Config, err)
 	}
+	// The webhooks went to a shop of their own; the measured shops got none.
+	for _, shop := range shops {
+		if s, err := st.EventStats(ctx, shop); err != nil || s.Done+s.Pending+s.Failed != 0 {
+			t.Errorf("webhook events of %s: %+v, %v; want none", shop, s, err)
+		}
+	}
+	if s, err := st.EventStats(ctx, rep.WebhookShop); err != nil || s.Done == 0 {
+		t.Errorf("webhook events of %s: %+v, %v; want the runs'", rep.WebhookShop, s, err)
+	}
 	if _, err := st.GetTokens(ctx, shops[0]); err != nil {
 		t.Errorf("tokens of %s: %v", shops[0], err)
 	}
