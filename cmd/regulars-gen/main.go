@@ -94,6 +94,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "shop %s: seed %d, %d offers, %d customers, %d orders over %d days to %s\n",
 		g.Shop, g.Seed, g.Offers, g.Customers, g.Orders, g.Days, g.End.Format(time.RFC3339))
 
+	built := time.Now()
 	st, err := store.Open(ctx, cfg.DSN)
 	if err != nil {
 		return err
@@ -102,12 +103,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
+	migrated := time.Now()
 	if cfg.Replace {
-		t := time.Now()
 		if err := st.DeleteShopData(ctx, g.Shop); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "deleted the shop's previous data in %s\n", since(t))
+		fmt.Fprintf(out, "deleted the shop's previous data in %s\n", since(migrated))
 	}
 	prepared := time.Now()
 
@@ -131,10 +132,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "wrote %d offers, %d segments, %d codes, %d customers, %d orders, %d lines, %d refunds, %d redemptions, %d identity keys\n",
 		counts.Offers, counts.Segments, counts.Codes, counts.Customers, counts.Orders, counts.Lines, counts.Refunds,
 		counts.Redemptions, counts.IdentityKeys)
-	fmt.Fprintf(out, "time: %s in all (migrate %s, load %s at %.0f orders/s, statistics %s)\n",
-		since(started), prepared.Sub(started).Round(time.Millisecond), lastAt.Sub(prepared).Round(time.Millisecond),
-		float64(counts.Orders)/max(lastAt.Sub(prepared).Seconds(), 1e-9), done.Sub(lastAt).Round(time.Millisecond))
+	fmt.Fprintf(out, "time: %s in all (offers %s, migrate %s, delete %s, load %s at %.0f orders/s, statistics %s)\n",
+		since(started), round(built.Sub(started)), round(migrated.Sub(built)), round(prepared.Sub(migrated)),
+		round(lastAt.Sub(prepared)), float64(counts.Orders)/max(lastAt.Sub(prepared).Seconds(), 1e-9), round(done.Sub(lastAt)))
 	return nil
 }
 
-func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
+func since(t time.Time) time.Duration { return round(time.Since(t)) }
+
+func round(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
