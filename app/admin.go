@@ -261,6 +261,14 @@ func (s *Server) duplicateOfferHandler(c *fiber.Ctx) error {
 		return err
 	}
 	o.Name, o.Status = copyName(o.Name), discountfn.StatusDraft
+	if o.Application.Kind == discountfn.ApplyCode {
+		// Shared codes are unique per shop: the copy gets a free one, which the merchant edits.
+		taken, err := s.sharedCodes(ctx, shop, "")
+		if err != nil {
+			return err
+		}
+		o.Application.Code = copyCode(o.Application.Code, taken)
+	}
 	copied, err := s.saveOffer(ctx, shop, o, 0, true)
 	if err != nil {
 		return err
@@ -332,6 +340,9 @@ func (s *Server) saveOffer(ctx context.Context, shop string, o discountfn.Offer,
 	}
 	if validate {
 		if err := o.Validate(); err != nil {
+			return store.Offer{}, err
+		}
+		if err := s.checkCodeFree(ctx, shop, &o); err != nil {
 			return store.Offer{}, err
 		}
 	}
@@ -477,4 +488,68 @@ func copyName(name string) string {
 		r = r[:keep]
 	}
 	return string(r) + suffix
+}
+
+// sharedCodes are the shared codes of the shop's offers other than except, normalized, with
+// the offer that has each.
+func (s *Server) sharedCodes(ctx context.Context, shop, except string) (map[string]string, error) {
+	rows, err := s.st.ListOffers(ctx, shop, false)
+	if err != nil {
+		return nil, err
+	}
+	codes := map[string]string{}
+	for _, row := range rows {
+		if row.ID == except {
+			continue
+		}
+		o, err := offerFromRow(row)
+		if err != nil {
+			return nil, err
+		}
+		if o.Application.Kind == discountfn.ApplyCode && o.Application.Code != "" {
+			codes[discountfn.NormalizeCode(o.Application.Code)] = o.ID
+		}
+	}
+	return codes, nil
+}
+
+// checkCodeFree refuses a shared code that another offer of the shop has, or that is one of
+// the shop's unique codes: codes are unique per shop, without regard to case.
+func (s *Server) checkCodeFree(ctx context.Context, shop string, o *discountfn.Offer) error {
+	if o.Application.Kind != discountfn.ApplyCode || o.Application.Code == "" {
+		return nil
+	}
+	code := discountfn.NormalizeCode(o.Application.Code)
+	taken, err := s.sharedCodes(ctx, shop, o.ID)
+	if err != nil {
+		return err
+	}
+	if other, ok := taken[code]; ok {
+		return invalid(discountfn.FieldError{Path: "application.code", Message: "is already the code of offer " + strconv.Quote(other)})
+	}
+	if c, err := s.st.LookupCode(ctx, shop, code); err == nil && c.OfferID != o.ID {
+		return invalid(discountfn.FieldError{Path: "application.code", Message: "is already one of the unique codes of offer " + strconv.Quote(c.OfferID)})
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// copyCode is a shared code for a copy of an offer with code: the code with "COPY" (and a
+// number when that is taken too) within the 30 characters codes may have.
+func copyCode(code string, taken map[string]string) string {
+	const maxLen = 30
+	for n := 1; ; n++ {
+		suffix := "COPY"
+		if n > 1 {
+			suffix += strconv.Itoa(n)
+		}
+		base := code
+		if len(base)+len(suffix) > maxLen {
+			base = base[:maxLen-len(suffix)]
+		}
+		if _, ok := taken[discountfn.NormalizeCode(base+suffix)]; !ok {
+			return base + suffix
+		}
+	}
 }

@@ -131,3 +131,44 @@ func TestAdminSegments(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminSharedCodesUnique: a shared code belongs to one offer of the shop (any case); a
+// duplicate gets a free code of its own.
+func TestAdminSharedCodesUnique(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		env := adminOnlyEnv(t, st)
+		mustShops(t, st, shopA, shopB)
+		coupon := func(id, code string) discountfn.Offer {
+			o := percentOffer(id, 10*100)
+			o.Application = discountfn.Application{Kind: discountfn.ApplyCode, Code: code}
+			return o
+		}
+		resp, body := env.call(t, http.MethodPost, "/api/offers", shopA, coupon("first", "SAVE10"), nil)
+		mustStatus(t, "first", resp, body, http.StatusCreated)
+		resp, body = env.call(t, http.MethodPost, "/api/offers", shopA, coupon("second", "save10"), nil)
+		mustStatus(t, "same code, other case", resp, body, http.StatusUnprocessableEntity)
+		assertJSONError(t, resp, body, "validation failed")
+		var e errorBody
+		decodeJSON(t, body, &e)
+		if len(e.Problems) != 1 || e.Problems[0].Path != "application.code" {
+			t.Errorf("problems = %+v", e.Problems)
+		}
+		resp, body = env.call(t, http.MethodPost, "/api/offers", shopB, coupon("second", "SAVE10"), nil)
+		mustStatus(t, "another shop may use it", resp, body, http.StatusCreated)
+		// Editing the offer that has it keeps it.
+		resp, body = env.call(t, http.MethodPut, "/api/offers/first", shopA, map[string]any{"version": 1, "offer": coupon("first", "Save10")}, nil)
+		mustStatus(t, "edit keeps its own code", resp, body, http.StatusOK)
+		for _, want := range []string{"Save10COPY", "Save10COPY2"} {
+			resp, body = env.call(t, http.MethodPost, "/api/offers/first/duplicate", shopA, nil, nil)
+			mustStatus(t, "duplicate", resp, body, http.StatusCreated)
+			var rec offerRecord
+			decodeJSON(t, body, &rec)
+			if rec.Offer.Application.Code != want || rec.Status != discountfn.StatusDraft {
+				t.Errorf("copy = %q %s; want %q, draft", rec.Offer.Application.Code, rec.Status, want)
+			}
+		}
+		if got := copyCode("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", map[string]string{}); got != "ABCDEFGHIJKLMNOPQRSTUVWXYZCOPY" {
+			t.Errorf("copyCode of a 30-character code = %q", got)
+		}
+	})
+}
