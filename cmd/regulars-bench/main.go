@@ -68,7 +68,7 @@ func main() {
 	flag.IntVar(&cfg.LargeLines, "large-lines", cfg.LargeLines, "lines of the large carts")
 	flag.Float64Var(&cfg.Paced, "paced", cfg.Paced, "the paced run's rate as a fraction of the bare handler's throughput (0: no paced run)")
 	flag.DurationVar(&cfg.ProfileFor, "profile-for", cfg.ProfileFor, "how long to profile the app under checkout load, per cart size")
-	flag.StringVar(&cfg.WebhookShop, "webhook-shop", cfg.WebhookShop, "the shop the webhook runs send orders to (created, small, if missing), so that the measured shops keep their data")
+	flag.StringVar(&cfg.WebhookShop, "webhook-shop", cfg.WebhookShop, "the shop the webhook runs send orders to: a small shop, deleted and created afresh each run, so that the measured shops keep their data")
 	flag.IntVar(&cfg.WebhookOrders, "webhook-orders", cfg.WebhookOrders, "orders of the unpaced webhook runs (one and two processes)")
 	flag.IntVar(&cfg.WebhookPacedOrders, "webhook-paced-orders", cfg.WebhookPacedOrders, "orders of the paced webhook run (0: none)")
 	flag.Float64Var(&cfg.WebhookRate, "webhook-rate", cfg.WebhookRate, "deliveries per second of the paced webhook run")

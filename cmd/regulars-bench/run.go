@@ -207,26 +207,32 @@ func (b *bench) prepare(ctx context.Context) error {
 	return nil
 }
 
-// webhookShop makes sure the shop the webhook runs write to exists (a small generated shop:
-// its orders land in the same tables as the large shops', which is what the runs need) and
-// reads its shared codes for the orders to use.
+// webhookShop creates the shop the webhook runs write to, afresh each run (the runs'
+// figures depend on how many orders the shop has): a small generated shop, whose orders land
+// in the same tables as the large shops' (what the runs need). It reads its shared codes for
+// the orders to use.
 func (b *bench) webhookShop(ctx context.Context) error {
 	shop := b.cfg.WebhookShop
-	if _, err := b.st.GetShop(ctx, shop); errors.Is(err, store.ErrNotFound) {
-		progressf(b.progress, "creating the webhook runs' shop %s", shop)
-		g, err := shopgen.New(shopgen.Config{Shop: shop, Seed: 1, Offers: 20, Customers: 100, Orders: 0,
-			End: time.Now().UTC().Truncate(24 * time.Hour), Days: 30})
-		if err != nil {
+	if _, err := b.st.GetShop(ctx, shop); err == nil {
+		t := time.Now()
+		if err := b.st.DeleteShopData(ctx, shop); err != nil {
 			return err
 		}
-		data, err := g.BulkShop()
-		if err != nil {
-			return err
-		}
-		if _, err := b.st.BulkLoad(ctx, data, nil); err != nil {
-			return err
-		}
-	} else if err != nil {
+		progressf(b.progress, "deleted the previous run's webhook shop %s in %s", shop, time.Since(t).Round(time.Millisecond))
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	progressf(b.progress, "creating the webhook runs' shop %s", shop)
+	g, err := shopgen.New(shopgen.Config{Shop: shop, Seed: 1, Offers: 20, Customers: 100, Orders: 0,
+		End: time.Now().UTC().Truncate(24 * time.Hour), Days: 30})
+	if err != nil {
+		return err
+	}
+	data, err := g.BulkShop()
+	if err != nil {
+		return err
+	}
+	if _, err := b.st.BulkLoad(ctx, data, nil); err != nil {
 		return err
 	}
 	_, offers, err := compileShop(ctx, b.st, shop)
