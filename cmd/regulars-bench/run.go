@@ -656,6 +656,21 @@ func loadAverage() string {
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
+// machineCPUs is the machine's CPU count (runtime.NumCPU says how many this process may use).
+func machineCPUs() int {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "processor") {
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
@@ -672,7 +687,7 @@ func cpuModel() string {
 func newReport(cfg config) *report {
 	return &report{
 		Started: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "),
-		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), GoVersion: runtime.Version(), LoadBefore: loadAverage(),
+		CPUs: machineCPUs(), CPUModel: cpuModel(), GoVersion: runtime.Version(), LoadBefore: loadAverage(),
 		HarnessCPUs: affinity(), ServerCPUs: cfg.ServerCPUs, ClientCPUs: cfg.ClientCPUs,
 		WebhookShop: cfg.WebhookShop, Conns: cfg.Conns, Client: cfg.Client, Warmup: cfg.Warmup.String(), Duration: cfg.Duration.String(),
 	}
