@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/regularsapp/regulars/app"
 	"github.com/regularsapp/regulars/cmd/regulars-gen/shopgen"
 	"github.com/regularsapp/regulars/discountfn"
 	"github.com/regularsapp/regulars/store"
@@ -36,8 +36,9 @@ func TestParseEnd(t *testing.T) {
 }
 
 // TestGenerate loads a small generated shop, on SQLite and PostgreSQL, and checks that the
-// app can serve it: its offers compile into the checkout's offer set, a regular has purchase
-// history and usage, and analytics has figures. A second run needs -replace.
+// app can serve it: its stored offers and segments compile into an offer set as the checkout
+// compiles them, a regular has purchase history and usage, and analytics has figures. A
+// second run needs -replace.
 func TestGenerate(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testGenerate(t, "sqlite:"+filepath.Join(t.TempDir(), "gen.db")) })
 	t.Run("postgres", func(t *testing.T) { testGenerate(t, storetest.NewPostgresDSN(t)) })
@@ -61,9 +62,32 @@ func testGenerate(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	set, _, err := app.NewStoreSource(st).Checkout(ctx, cfg.Gen.Shop)
+	// The offers compile as the checkout compiles them.
+	rows, err := st.ListOffers(ctx, cfg.Gen.Shop, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offers := make([]discountfn.Offer, len(rows))
+	for i, r := range rows {
+		if err := json.Unmarshal(r.Config, &offers[i]); err != nil {
+			t.Fatal(err)
+		}
+		offers[i].ID, offers[i].Status = r.ID, discountfn.Status(r.Status)
+	}
+	segRows, err := st.ListSegments(ctx, cfg.Gen.Shop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segments := make([]discountfn.Segment, len(segRows))
+	for i, r := range segRows {
+		if err := json.Unmarshal(r.Config, &segments[i]); err != nil {
+			t.Fatal(err)
+		}
+		segments[i].ID, segments[i].Priority = r.ID, r.Priority
+	}
+	set, err := discountfn.NewOfferSet(discountfn.Settings{Currency: shopgen.Currency, Location: time.UTC}, offers, segments)
 	if err != nil || set.Len() != cfg.Gen.Offers {
-		t.Fatalf("the app's offer set: %v offers, %v; want %d", set, err, cfg.Gen.Offers)
+		t.Fatalf("offer set: %v, %v; want %d offers", set, err, cfg.Gen.Offers)
 	}
 	if len(set.CollectionIDs()) == 0 || len(set.CustomerTags()) == 0 {
 		t.Errorf("the offers name no collection (%v) or no tag (%v)", set.CollectionIDs(), set.CustomerTags())
