@@ -1,7 +1,10 @@
-import {Banner, BlockStack, Card, EmptyState, SkeletonBodyText, SkeletonDisplayText, Text} from '@shopify/polaris';
+import {Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, List, SkeletonBodyText, SkeletonDisplayText, Text} from '@shopify/polaris';
+import {DeleteIcon} from '@shopify/polaris-icons';
 import type {ReactNode} from 'react';
 
 import {messageOf} from '../lib/api';
+import {humanPath, sentence} from '../lib/fieldErrors';
+import type {FieldError} from '../lib/types';
 
 /** LoadingCard stands in for a card whose data is on its way. */
 export function LoadingCard({label = 'Loading'}: {label?: string}) {
@@ -57,5 +60,46 @@ export function Empty({
         {typeof children === 'string' ? <Text as="p">{children}</Text> : children}
       </EmptyState>
     </Card>
+  );
+}
+
+/** ProblemList lists the server's problems that no field on the page could show. */
+export function ProblemList({problems}: {problems: FieldError[]}) {
+  if (problems.length === 0) return null;
+  return (
+    <List>
+      {problems.map((p) => (
+        <List.Item key={p.path + p.message}>
+          {humanPath(p.path)}: {sentence(p.message)}
+        </List.Item>
+      ))}
+    </List>
+  );
+}
+
+/** RemovableItem is one entry of an editable list (a tier, a cart line): a titled box with a remove button. */
+export function RemovableItem({
+  title,
+  canRemove,
+  onRemove,
+  children,
+}: {
+  title: string;
+  canRemove: boolean;
+  onRemove: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <Box padding="300" borderWidth="025" borderColor="border" borderRadius="200">
+      <BlockStack gap="200">
+        <InlineStack align="space-between" blockAlign="center">
+          <Text as="h3" variant="headingSm">
+            {title}
+          </Text>
+          <Button icon={DeleteIcon} variant="tertiary" accessibilityLabel={`Remove ${title.toLowerCase()}`} disabled={!canRemove} onClick={onRemove} />
+        </InlineStack>
+        {children}
+      </BlockStack>
+    </Box>
   );
 }

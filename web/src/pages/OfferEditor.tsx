@@ -7,19 +7,17 @@ import {
   Badge,
   Banner,
   BlockStack,
-  Box,
   Button,
   Card,
   Divider,
   InlineGrid,
   InlineStack,
   Layout,
-  List,
   Modal,
   Page,
   Text,
 } from '@shopify/polaris';
-import {DeleteIcon, PlusIcon} from '@shopify/polaris-icons';
+import {PlusIcon} from '@shopify/polaris-icons';
 import {useEffect, useMemo, useRef, useState, type ReactNode} from 'react';
 import {useNavigate, useParams, useSearchParams} from 'react-router';
 
@@ -36,10 +34,10 @@ import {
   SectionError,
   SelectField,
 } from '../components/Fields';
-import {ErrorBanner, LoadingCard} from '../components/Feedback';
+import {ErrorBanner, LoadingCard, ProblemList, RemovableItem} from '../components/Feedback';
 import {ApiError, api} from '../lib/api';
 import {APPLICATION_LABELS, STATUS_LABELS, describeValue, statusTone} from '../lib/describe';
-import {humanPath, placeErrors, sentence} from '../lib/fieldErrors';
+import {placeErrors} from '../lib/fieldErrors';
 import {formatEngineAmount, parseCount, parseMoney} from '../lib/money';
 import {offerFields, SECTION_TITLES, sectionOf, type SectionId} from '../lib/offerFields';
 import {
@@ -243,15 +241,7 @@ export function OfferEditorPage() {
                       {(Object.keys(sectionErrors) as SectionId[]).map((s) => `${SECTION_TITLES[s]} (${sectionErrors[s]})`).join(', ') ||
                         'See below.'}
                     </p>
-                    {placed.unplaced.length > 0 && (
-                      <List>
-                        {placed.unplaced.map((p) => (
-                          <List.Item key={p.path + p.message}>
-                            {humanPath(p.path)}: {sentence(p.message)}
-                          </List.Item>
-                        ))}
-                      </List>
-                    )}
+                    <ProblemList problems={placed.unplaced} />
                   </BlockStack>
                 </Banner>
               )}
@@ -535,47 +525,33 @@ function TierFields({form, update}: {form: OfferForm; update: Update}) {
       />
       <SectionError path="value.tiers" />
       {form.tiers.map((t, i) => (
-        <Box key={i} padding="300" borderWidth="025" borderColor="border" borderRadius="200">
-          <BlockStack gap="200">
-            <InlineStack align="space-between" blockAlign="center">
-              <Text as="h3" variant="headingSm">
-                Tier {i + 1}
-              </Text>
-              <Button
-                icon={DeleteIcon}
-                variant="tertiary"
-                accessibilityLabel={`Remove tier ${i + 1}`}
-                disabled={form.tiers.length <= 1}
-                onClick={() => update({tiers: form.tiers.filter((_, j) => j !== i)})}
-              />
-            </InlineStack>
-            <SectionError path={`value.tiers[${i}]`} />
-            <InlineGrid columns={{xs: 1, md: 3}} gap="300">
-              {byQuantity ? (
-                <CountField label={`Tier ${i + 1}: from (items)`} path={`value.tiers[${i}].threshold`} value={t.threshold} onChange={(v) => setTier(i, {threshold: v})} />
-              ) : (
-                <MoneyField label={`Tier ${i + 1}: from (cart value)`} path={`value.tiers[${i}].threshold`} value={t.threshold} onChange={(v) => setTier(i, {threshold: v})} />
-              )}
-              <SelectField label={`Tier ${i + 1}: discount`} path={`value.tiers[${i}].kind`} value={t.kind} options={TIER_KINDS} onChange={(v) => setTier(i, {kind: v})} />
-              {t.kind === 'percentage' && (
-                <Field
-                  label={`Tier ${i + 1}: percentage`}
-                  path={`value.tiers[${i}].percentage`}
-                  value={t.percentage}
-                  onChange={(v) => setTier(i, {percentage: v})}
-                  suffix="%"
-                  inputMode="decimal"
-                />
-              )}
-              {t.kind === 'fixed_amount' && (
-                <MoneyField label={`Tier ${i + 1}: amount`} path={`value.tiers[${i}].amount`} value={t.amount} onChange={(v) => setTier(i, {amount: v})} />
-              )}
-            </InlineGrid>
-            {t.kind !== 'free_shipping' && (
-              <CheckField label={`Tier ${i + 1}: free shipping too`} checked={t.freeShipping} onChange={(v) => setTier(i, {freeShipping: v})} />
+        <RemovableItem key={i} title={`Tier ${i + 1}`} canRemove={form.tiers.length > 1} onRemove={() => update({tiers: form.tiers.filter((_, j) => j !== i)})}>
+          <SectionError path={`value.tiers[${i}]`} />
+          <InlineGrid columns={{xs: 1, md: 3}} gap="300">
+            {byQuantity ? (
+              <CountField label={`Tier ${i + 1}: from (items)`} path={`value.tiers[${i}].threshold`} value={t.threshold} onChange={(v) => setTier(i, {threshold: v})} />
+            ) : (
+              <MoneyField label={`Tier ${i + 1}: from (cart value)`} path={`value.tiers[${i}].threshold`} value={t.threshold} onChange={(v) => setTier(i, {threshold: v})} />
             )}
-          </BlockStack>
-        </Box>
+            <SelectField label={`Tier ${i + 1}: discount`} path={`value.tiers[${i}].kind`} value={t.kind} options={TIER_KINDS} onChange={(v) => setTier(i, {kind: v})} />
+            {t.kind === 'percentage' && (
+              <Field
+                label={`Tier ${i + 1}: percentage`}
+                path={`value.tiers[${i}].percentage`}
+                value={t.percentage}
+                onChange={(v) => setTier(i, {percentage: v})}
+                suffix="%"
+                inputMode="decimal"
+              />
+            )}
+            {t.kind === 'fixed_amount' && (
+              <MoneyField label={`Tier ${i + 1}: amount`} path={`value.tiers[${i}].amount`} value={t.amount} onChange={(v) => setTier(i, {amount: v})} />
+            )}
+          </InlineGrid>
+          {t.kind !== 'free_shipping' && (
+            <CheckField label={`Tier ${i + 1}: free shipping too`} checked={t.freeShipping} onChange={(v) => setTier(i, {freeShipping: v})} />
+          )}
+        </RemovableItem>
       ))}
       <InlineStack>
         <Button icon={PlusIcon} onClick={() => update({tiers: [...form.tiers, emptyTier()]})} disabled={form.tiers.length >= 20}>

@@ -1,13 +1,13 @@
 // Create (POST /api/segments) or edit (PUT /api/segments/:id) a segment's rules.
 
-import {Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, List, Page, Text} from '@shopify/polaris';
+import {Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Text} from '@shopify/polaris';
 import {useEffect, useMemo, useState} from 'react';
 import {useNavigate, useParams} from 'react-router';
 
 import {BehaviourFields, CheckField, ErrorsContext, Field, ListField, SectionError} from '../components/Fields';
-import {ErrorBanner, LoadingCard} from '../components/Feedback';
+import {ErrorBanner, LoadingCard, ProblemList} from '../components/Feedback';
 import {ApiError, api} from '../lib/api';
-import {humanPath, placeErrors, sentence} from '../lib/fieldErrors';
+import {placeErrors} from '../lib/fieldErrors';
 import {formToSegment, newSegmentForm, segmentFields, segmentToForm, type SegmentForm} from '../lib/segmentForm';
 import {toast} from '../lib/toast';
 import type {FieldError, Segment} from '../lib/types';
@@ -103,15 +103,7 @@ export function SegmentEditorPage() {
             <Layout.Section>
               {count > 0 && (
                 <Banner tone="critical" title={`${count} ${count === 1 ? 'field needs' : 'fields need'} attention`}>
-                  {placed.unplaced.length > 0 && (
-                    <List>
-                      {placed.unplaced.map((p) => (
-                        <List.Item key={p.path + p.message}>
-                          {humanPath(p.path)}: {sentence(p.message)}
-                        </List.Item>
-                      ))}
-                    </List>
-                  )}
+                  <ProblemList problems={placed.unplaced} />
                 </Banner>
               )}
               {saveError ? <ErrorBanner error={saveError} title="The segment was not saved" /> : null}

@@ -2,13 +2,13 @@
 // an order in purchase history, the cash-on-delivery gateway names, and whether a cancelled
 // order gives its uses back.
 
-import {Banner, BlockStack, Button, Card, InlineStack, Layout, List, Page, Text} from '@shopify/polaris';
+import {Banner, BlockStack, Button, Card, InlineStack, Layout, Page, Text} from '@shopify/polaris';
 import {useEffect, useMemo, useState} from 'react';
 
 import {CheckField, ErrorsContext, ListField, SelectField} from '../components/Fields';
-import {ErrorBanner, LoadingCard} from '../components/Feedback';
+import {ErrorBanner, LoadingCard, ProblemList} from '../components/Feedback';
 import {ApiError, api} from '../lib/api';
-import {humanPath, placeErrors, sentence} from '../lib/fieldErrors';
+import {placeErrors} from '../lib/fieldErrors';
 import {joinList, splitLines} from '../lib/lists';
 import {toast} from '../lib/toast';
 import type {FieldError, ShopSettings} from '../lib/types';
@@ -94,13 +94,7 @@ export function SettingsPage() {
                   {error ? <ErrorBanner error={error} title="The settings were not saved" /> : null}
                   {placed.unplaced.length > 0 && (
                     <Banner tone="critical" title="The settings were not saved">
-                      <List>
-                        {placed.unplaced.map((p) => (
-                          <List.Item key={p.path}>
-                            {humanPath(p.path)}: {sentence(p.message)}
-                          </List.Item>
-                        ))}
-                      </List>
+                      <ProblemList problems={placed.unplaced} />
                     </Banner>
                   )}
                 </Layout.Section>

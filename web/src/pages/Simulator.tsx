@@ -19,14 +19,14 @@ import {
   Spinner,
   Text,
 } from '@shopify/polaris';
-import {DeleteIcon, PlusIcon} from '@shopify/polaris-icons';
+import {PlusIcon} from '@shopify/polaris-icons';
 import {useEffect, useMemo, useState} from 'react';
 
 import {CheckField, CountField, ErrorsContext, Field, ListField, MoneyField, SectionError} from '../components/Fields';
-import {ErrorBanner} from '../components/Feedback';
+import {ErrorBanner, ProblemList, RemovableItem} from '../components/Feedback';
 import {ApiError, api, messageOf} from '../lib/api';
 import {reasonText} from '../lib/describe';
-import {humanPath, placeErrors, sentence} from '../lib/fieldErrors';
+import {placeErrors, sentence} from '../lib/fieldErrors';
 import {formatMoney} from '../lib/money';
 import {emptyLine, newSimForm, simRequest, type LineForm, type SimForm} from '../lib/simulate';
 import type {Customer, EngineResult, FieldError, Outcome, SimulateAnswer} from '../lib/types';
@@ -81,31 +81,17 @@ export function SimulatorPage() {
                   </Text>
                   <SectionError path="lines" />
                   {form.lines.map((l, i) => (
-                    <Box key={i} padding="300" borderWidth="025" borderColor="border" borderRadius="200">
-                      <BlockStack gap="200">
-                        <InlineStack align="space-between">
-                          <Text as="h3" variant="headingSm">
-                            Line {i + 1}
-                          </Text>
-                          <Button
-                            icon={DeleteIcon}
-                            variant="tertiary"
-                            accessibilityLabel={`Remove line ${i + 1}`}
-                            disabled={form.lines.length <= 1}
-                            onClick={() => update({lines: form.lines.filter((_, j) => j !== i)})}
-                          />
-                        </InlineStack>
-                        <InlineGrid columns={{xs: 1, md: 3}} gap="200">
-                          <Field label={`Line ${i + 1}: product id`} path={`lines[${i}].product_id`} value={l.productId} onChange={(v) => setLine(i, {productId: v})} monospaced helpText="gid://shopify/Product/… or the number" />
-                          <Field label={`Line ${i + 1}: variant id`} value={l.variantId} onChange={(v) => setLine(i, {variantId: v})} monospaced helpText="Optional." />
-                          <Field label={`Line ${i + 1}: title`} value={l.title} onChange={(v) => setLine(i, {title: v})} />
-                          <CountField label={`Line ${i + 1}: quantity`} path={`lines[${i}].quantity`} value={l.quantity} onChange={(v) => setLine(i, {quantity: v})} />
-                          <MoneyField label={`Line ${i + 1}: unit price`} path={`lines[${i}].unit_price`} value={l.unitPrice} onChange={(v) => setLine(i, {unitPrice: v})} />
-                          <Field label={`Line ${i + 1}: collections`} value={l.collections} onChange={(v) => setLine(i, {collections: v})} monospaced helpText="Optional: collection ids." />
-                        </InlineGrid>
-                        <CheckField label="Gift card" checked={l.giftCard} onChange={(v) => setLine(i, {giftCard: v})} />
-                      </BlockStack>
-                    </Box>
+                    <RemovableItem key={i} title={`Line ${i + 1}`} canRemove={form.lines.length > 1} onRemove={() => update({lines: form.lines.filter((_, j) => j !== i)})}>
+                      <InlineGrid columns={{xs: 1, md: 3}} gap="200">
+                        <Field label={`Line ${i + 1}: product id`} path={`lines[${i}].product_id`} value={l.productId} onChange={(v) => setLine(i, {productId: v})} monospaced helpText="gid://shopify/Product/… or the number" />
+                        <Field label={`Line ${i + 1}: variant id`} value={l.variantId} onChange={(v) => setLine(i, {variantId: v})} monospaced helpText="Optional." />
+                        <Field label={`Line ${i + 1}: title`} value={l.title} onChange={(v) => setLine(i, {title: v})} />
+                        <CountField label={`Line ${i + 1}: quantity`} path={`lines[${i}].quantity`} value={l.quantity} onChange={(v) => setLine(i, {quantity: v})} />
+                        <MoneyField label={`Line ${i + 1}: unit price`} path={`lines[${i}].unit_price`} value={l.unitPrice} onChange={(v) => setLine(i, {unitPrice: v})} />
+                        <Field label={`Line ${i + 1}: collections`} value={l.collections} onChange={(v) => setLine(i, {collections: v})} monospaced helpText="Optional: collection ids." />
+                      </InlineGrid>
+                      <CheckField label="Gift card" checked={l.giftCard} onChange={(v) => setLine(i, {giftCard: v})} />
+                    </RemovableItem>
                   ))}
                   <InlineStack>
                     <Button icon={PlusIcon} onClick={() => update({lines: [...form.lines, emptyLine()]})}>
@@ -162,13 +148,7 @@ export function SimulatorPage() {
               </Card>
               {placed.unplaced.length > 0 && (
                 <Banner tone="critical" title="The simulation could not run">
-                  <List>
-                    {placed.unplaced.map((p) => (
-                      <List.Item key={p.path + p.message}>
-                        {humanPath(p.path)}: {sentence(p.message)}
-                      </List.Item>
-                    ))}
-                  </List>
+                  <ProblemList problems={placed.unplaced} />
                 </Banner>
               )}
               <InlineStack align="end">
