@@ -169,6 +169,11 @@ func (r orderRow) values() []any {
 // one), replaces the lines of those stored, adds refunds, and returns which orders it stored.
 // Rows are written in key order, so that concurrent batches lock shared orders in the same
 // order (PostgreSQL; no deadlock between them).
+//
+// An inserted (fresh) order has no lines to delete, so it is left out of the delete: for a batch of new
+// orders (the usual case) it is skipped, which also spares PostgreSQL a DELETE ... IN whose
+// plan, with statistics that lag a new shop's first rows, can read a large neighbour's rows. PostgreSQL tells an inserted row by xmax = 0 (no transaction has
+// replaced it); SQLite reports every row as updated, and deletes as before.
 func (s *Store) writeOrders(tx *gorm.DB, writes []orderWrite, refunds []refundRow) (map[orderKey]bool, error) {
 	slices.SortFunc(writes, func(a, b orderWrite) int {
 		return cmp.Or(strings.Compare(a.row.Shop, b.row.Shop), strings.Compare(a.row.ID, b.row.ID))
@@ -179,22 +184,29 @@ func (s *Store) writeOrders(tx *gorm.DB, writes []orderWrite, refunds []refundRo
 		updates = append(updates, c+" = excluded."+c)
 	}
 	stored := make(map[orderKey]bool, len(writes))
+	fresh := make(map[orderKey]bool, len(writes))
 	err := s.inChunksOf(len(columns), len(writes), func(from, to int) error {
 		args := make([]any, 0, (to-from)*len(columns))
 		for _, w := range writes[from:to] {
 			args = append(args, w.row.values()...)
 		}
 		var keys []struct {
-			Shop string `gorm:"column:shop"`
-			ID   string `gorm:"column:id"`
+			Shop     string `gorm:"column:shop"`
+			ID       string `gorm:"column:id"`
+			Inserted bool   `gorm:"column:inserted"`
+		}
+		inserted := "FALSE"
+		if s.dialect == dialectPostgres {
+			inserted = "(xmax = 0)"
 		}
 		// RETURNING lists the rows inserted or updated: not those the WHERE kept as they were.
 		err := tx.Raw(`INSERT INTO orders (`+strings.Join(columns, ", ")+`) VALUES `+placeholders(to-from, len(columns))+`
 			ON CONFLICT (shop, id) DO UPDATE SET `+strings.Join(updates, ", ")+`
 			WHERE orders.updated_at <= excluded.updated_at
-			RETURNING shop, id`, args...).Scan(&keys).Error
+			RETURNING shop, id, `+inserted+` AS inserted`, args...).Scan(&keys).Error
 		for _, k := range keys {
 			stored[orderKey{k.Shop, k.ID}] = true
+			fresh[orderKey{k.Shop, k.ID}] = k.Inserted
 		}
 		return s.driverError(err)
 	})
@@ -205,10 +217,13 @@ func (s *Store) writeOrders(tx *gorm.DB, writes []orderWrite, refunds []refundRo
 	var lines []lineRow
 	byShop := map[string][]string{}
 	for _, w := range writes {
-		if stored[w.key()] {
-			byShop[w.row.Shop] = append(byShop[w.row.Shop], w.row.ID)
-			lines = append(lines, w.lines...)
+		if !stored[w.key()] {
+			continue
 		}
+		if !fresh[w.key()] {
+			byShop[w.row.Shop] = append(byShop[w.row.Shop], w.row.ID)
+		}
+		lines = append(lines, w.lines...)
 	}
 	if err := deleteByOrder(tx, "order_lines", byShop); err != nil {
 		return nil, err
@@ -284,14 +299,31 @@ func (s *Store) writeLedgers(tx *gorm.DB, writes []orderWrite) error {
 		}
 		rows, ids = append(rows, r...), append(ids, i...)
 	}
-	if err := deleteByOrder(tx, "redemption_identities", byShop); err != nil {
+	// Read the old rows first: the counters need them, and only orders that have some need
+	// the deletes (a new order has none, unless RecordRedemptions wrote its ledger first).
+	old, err := ledgerRowsOf(tx, byShop)
+	if err != nil {
 		return err
 	}
-	if err := deleteByOrder(tx, "redemptions", byShop); err != nil {
+	usage := usageDelta{}
+	usage.add(old, -1)
+	usage.add(rows, +1)
+	withRows := map[string][]string{}
+	seen := map[orderKey]bool{}
+	for _, r := range old {
+		if k := (orderKey{r.Shop, r.OrderID}); !seen[k] {
+			seen[k] = true
+			withRows[r.Shop] = append(withRows[r.Shop], r.OrderID)
+		}
+	}
+	if err := deleteByOrder(tx, "redemption_identities", withRows); err != nil {
+		return err
+	}
+	if err := deleteByOrder(tx, "redemptions", withRows); err != nil {
 		return err
 	}
 	const redemptionColumns = 9
-	err := s.inChunksOf(redemptionColumns, len(rows), func(from, to int) error {
+	err = s.inChunksOf(redemptionColumns, len(rows), func(from, to int) error {
 		args := make([]any, 0, (to-from)*redemptionColumns)
 		for _, r := range rows[from:to] {
 			args = append(args, r.Shop, r.OrderID, r.OfferID, r.Code, r.Amount, r.OrderTotal, r.PlacedAt, r.Day, r.Released)
@@ -303,7 +335,7 @@ func (s *Store) writeLedgers(tx *gorm.DB, writes []orderWrite) error {
 		return err
 	}
 	const identityColumns = 4
-	return s.inChunksOf(identityColumns, len(ids), func(from, to int) error {
+	err = s.inChunksOf(identityColumns, len(ids), func(from, to int) error {
 		args := make([]any, 0, (to-from)*identityColumns)
 		for _, id := range ids[from:to] {
 			args = append(args, id.Shop, id.OrderID, id.OfferID, id.IdentityKey)
@@ -311,6 +343,10 @@ func (s *Store) writeLedgers(tx *gorm.DB, writes []orderWrite) error {
 		return tx.Exec(`INSERT INTO redemption_identities (shop, order_id, offer_id, identity_key)
 			VALUES `+placeholders(to-from, identityColumns), args...).Error
 	})
+	if err != nil {
+		return err
+	}
+	return usage.apply(tx)
 }
 
 // lockLedgers takes the ledger locks of the orders, in one statement, in key order, until the

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +118,7 @@ func (s *Store) bulkLoad(ctx context.Context, data BulkShop, progress func(BulkC
 // bulkTables are the tables BulkLoad writes.
 func bulkTables() []string {
 	return []string{"shops", "offers", "segments", "offer_codes", "customers", "orders", "order_lines",
-		"refunds", "redemptions", "redemption_identities"}
+		"refunds", "redemptions", "redemption_identities", "offer_usage"}
 }
 
 // bulkSink writes rows into one table; columns name the rows' values in order.
@@ -230,6 +232,7 @@ type bulkLoad struct {
 	progress func(BulkCounts)
 	chunk    int // rows per round
 	counts   BulkCounts
+	usage    map[string]int64 // offer id: ledger rows not released (offer_usage, usage.go)
 }
 
 // run writes everything through sink, parents before children.
@@ -243,7 +246,20 @@ func (b *bulkLoad) run(ctx context.Context, sink bulkSink) error {
 	if err := b.writeCustomers(ctx, sink); err != nil {
 		return err
 	}
-	return b.writeOrders(ctx, sink)
+	if err := b.writeOrders(ctx, sink); err != nil {
+		return err
+	}
+	return b.writeUsage(ctx, sink)
+}
+
+// writeUsage inserts the offers' usage counters, counted as the rounds were written.
+func (b *bulkLoad) writeUsage(ctx context.Context, sink bulkSink) error {
+	offers := slices.Sorted(maps.Keys(b.usage))
+	rows := make([][]any, 0, len(offers))
+	for _, offer := range offers {
+		rows = append(rows, []any{b.shop, offer, b.usage[offer]})
+	}
+	return sink.insert(ctx, "offer_usage", []string{"shop", "offer_id", "uses"}, rows)
 }
 
 func (b *bulkLoad) writeShop(ctx context.Context, sink bulkSink) error {
@@ -512,6 +528,14 @@ func (b *bulkLoad) writeRound(ctx context.Context, sink bulkSink, r orderRound) 
 	c.Lines += int64(len(r.lines))
 	c.Refunds += int64(len(r.refunds))
 	c.Redemptions += int64(len(r.redemptions))
+	if b.usage == nil {
+		b.usage = map[string]int64{}
+	}
+	for _, row := range r.redemptions {
+		if released := row[8].(bool); !released { // columns as in the table above
+			b.usage[row[2].(string)]++
+		}
+	}
 	c.IdentityKeys += int64(len(r.identities))
 	b.report()
 	return nil

@@ -389,6 +389,7 @@ func (s *Store) DeleteShopData(ctx context.Context, shop string) error {
 		"redemption_identities", "redemptions", "order_lines", "refunds", "orders",
 		"customers", "data_requests", "webhook_events", "offer_codes", "offers", "segments",
 		"shop_tokens", "sync_outbox", "offer_sync", "shop_sync", "blocked_identities", "order_flags",
+		"offer_usage",
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, t := range tables {

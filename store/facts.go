@@ -199,15 +199,10 @@ func buyerHistory(db *gorm.DB, shop string, buyer discountfn.Buyer, st ShopSetti
 	return discountfn.History{Orders: orders}, nil
 }
 
-// usage counts the shop's ledger rows that are not released: per offer, per offer and recent
-// day, and per offer and one of keys. Three queries.
+// usage counts the shop's ledger rows that are not released: per offer (from the counters,
+// usage.go), per offer and recent day, and per offer and one of keys. Three queries.
 func (s *Store) usage(db *gorm.DB, shop string, keys []string) (discountfn.Usage, error) {
-	var totals []struct {
-		OfferID string `gorm:"column:offer_id"`
-		N       int    `gorm:"column:n"`
-	}
-	err := db.Raw(`SELECT offer_id, COUNT(*) AS n FROM redemptions
-		WHERE shop = ? AND released = ? GROUP BY offer_id`, shop, false).Scan(&totals).Error
+	totals, err := offerUsageTotals(db, shop)
 	if err != nil {
 		return discountfn.Usage{}, err
 	}
@@ -215,8 +210,8 @@ func (s *Store) usage(db *gorm.DB, shop string, keys []string) (discountfn.Usage
 		return discountfn.Usage{}, nil
 	}
 	offers := make(map[string]discountfn.OfferUsage, len(totals))
-	for _, t := range totals {
-		offers[t.OfferID] = discountfn.OfferUsage{Total: t.N}
+	for offer, n := range totals {
+		offers[offer] = discountfn.OfferUsage{Total: n}
 	}
 
 	since := s.timestamp().AddDate(0, 0, -2).Format(time.DateOnly)

@@ -37,6 +37,7 @@ func migrations() []migration {
 		{version: "0008_blocked_identities", up: migrateBlockedIdentities},        // blocklist.go
 		{version: "0009_analytics_indexes", up: migrateAnalyticsIndexes},          // analytics.go
 		{version: "0010_order_flags", up: migrateOrderFlags},                      // orderflags.go
+		{version: "0011_offer_usage", up: migrateOfferUsage},                      // usage.go
 	}
 }
 

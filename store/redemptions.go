@@ -122,9 +122,32 @@ const ledgerLockClass = 7_240_117
 // the ledger for analytics but no longer count toward limits. An order without ledger rows is
 // not an error.
 func (s *Store) ReleaseRedemptions(ctx context.Context, shop, orderID string, released bool) error {
-	err := s.db.WithContext(ctx).Model(&redemptionRow{}).
-		Where("shop = ? AND order_id = ?", shop, orderID).
-		Update("released", released).Error
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockLedgers(tx, []orderWrite{{row: orderRow{Shop: shop, ID: orderID}}}); err != nil {
+			return err
+		}
+		var flipped []redemptionRow
+		err := tx.Select("shop", "order_id", "offer_id", "released").
+			Where("shop = ? AND order_id = ? AND released = ?", shop, orderID, !released).Find(&flipped).Error
+		if err != nil || len(flipped) == 0 {
+			return err
+		}
+		err = tx.Model(&redemptionRow{}).
+			Where("shop = ? AND order_id = ? AND released = ?", shop, orderID, !released).
+			Update("released", released).Error
+		if err != nil {
+			return err
+		}
+		usage := usageDelta{}
+		for _, r := range flipped {
+			if released {
+				usage[usageKey{r.Shop, r.OfferID}]--
+			} else {
+				usage[usageKey{r.Shop, r.OfferID}]++
+			}
+		}
+		return usage.apply(tx)
+	})
 	if err != nil {
 		return fmt.Errorf("store: release redemptions of order %q: %w", orderID, translate(err))
 	}
