@@ -243,7 +243,7 @@ func TestAuthCallbackRefusals(t *testing.T) {
 			{name: "code refused by the platform", query: func(q url.Values) { q.Set("code", "never-issued") },
 				wantStatus: 400, wantError: "the platform refused the authorization"},
 			{name: "scopes not granted", setup: func() { env.platform.setScope("read_orders,read_products") },
-				wantStatus: 403, wantError: "missing read_all_orders, write_orders, read_customers, read_discounts, write_discounts"},
+				wantStatus: 403, wantError: "missing read_all_orders, write_orders, read_customers, read_discounts, write_discounts, write_payment_customizations"},
 		}
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

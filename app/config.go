@@ -42,7 +42,7 @@ const DevTokenKey = "DEVELOPMENT-ONLY-regulars-tokens"
 
 // DefaultScopes are the access scopes the app asks for and requires, as in shopify.app.toml
 // ([access_scopes] scopes).
-const DefaultScopes = "read_orders,read_all_orders,write_orders,read_customers,read_products,read_discounts,write_discounts"
+const DefaultScopes = "read_orders,read_all_orders,write_orders,read_customers,read_products,read_discounts,write_discounts,write_payment_customizations"
 
 // Bounds and defaults of the settings.
 const (

@@ -12,9 +12,109 @@ import (
 	"github.com/regularsapp/regulars/store/storetest"
 )
 
+// noCODOffer is a 5% code offer (code NOCOD5) that switches cash on delivery off.
+func noCODOffer() discountfn.Offer {
+	return discountfn.Offer{
+		Version:     discountfn.ConfigVersion,
+		Name:        "No COD welcome",
+		Status:      discountfn.StatusActive,
+		Application: discountfn.Application{Kind: discountfn.ApplyCode, Code: "NOCOD5"},
+		Value:       discountfn.Value{Kind: discountfn.ValuePercentage, Percentage: 5 * 100},
+		Condition:   discountfn.Condition{Qualifying: discountfn.ItemSet{Scope: discountfn.ScopeAll}},
+		Eligibility: discountfn.Eligibility{Audience: discountfn.AudienceAll},
+		Limits:      discountfn.Limits{DisableCashOnDelivery: true},
+		Stacking:    discountfn.Stacking{Priority: 10},
+		Preview:     discountfn.Preview{Title: "No COD welcome", Visible: true},
+	}
+}
+
+// e2ePaymentCustomization is a payment customization as the platform lists it.
+type e2ePaymentCustomization struct {
+	ID, Title, FunctionID string
+	Enabled               bool
+}
+
+// paymentCustomizations lists the shop's payment customizations on the stand-in.
+func (e *e2eEnv) paymentCustomizations(t *testing.T) []e2ePaymentCustomization {
+	t.Helper()
+	nodes, _ := e.gql(t, `{ paymentCustomizations(first: 10) { nodes { id title enabled functionId } } }`,
+		nil)["paymentCustomizations"].(map[string]any)["nodes"].([]any)
+	var out []e2ePaymentCustomization
+	for _, n := range nodes {
+		m := n.(map[string]any)
+		out = append(out, e2ePaymentCustomization{ID: m["id"].(string), Title: m["title"].(string),
+			FunctionID: m["functionId"].(string), Enabled: m["enabled"].(bool)})
+	}
+	return out
+}
+
+// TestE2ECashOnDeliveryHidden: install registers the payment customization on the platform
+// (once, however often install runs); at checkout the platform then asks our endpoint, and a
+// cart carrying an offer that switches cash on delivery off is not offered it, while a cart
+// without one is. An order by the hidden method is refused.
+func TestE2ECashOnDeliveryHidden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		e := newE2EEnv(t, st)
+		e.install(t)
+		e.drainSync(t)
+		e.drainWebhooks(t)
+
+		pcs := e.paymentCustomizations(t)
+		if len(pcs) != 1 || pcs[0].Title != PaymentCustomizationTitle || !pcs[0].Enabled || pcs[0].FunctionID == "" {
+			t.Fatalf("payment customizations after install = %+v; want ours, enabled", pcs)
+		}
+		// Install again (a reinstall, a resync) and reconcile: still one.
+		if err := e.sync.AfterInstall(ctx, e2eShop); err != nil {
+			t.Fatal(err)
+		}
+		e.drainSync(t)
+		if err := e.sync.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if again := e.paymentCustomizations(t); len(again) != 1 || again[0].ID != pcs[0].ID {
+			t.Fatalf("payment customizations after a second install = %+v; want the first only", again)
+		}
+		if ss, err := st.GetShopSync(ctx, e2eShop); err != nil || ss.LastError != "" {
+			t.Errorf("shop sync = %+v, %v", ss, err)
+		}
+
+		e.apiOffer(t, http.MethodPost, "/api/offers", noCODOffer(), http.StatusCreated)
+		e.drainSync(t)
+		cat := e.catalog(t)
+		lines := map[int64]int{cat.variant(t, "Striped Ankle Socks", ""): 2}
+
+		plain := e.checkout(t, e2eCartForm("", "plain@example.org", "", lines))
+		if !slices.Equal(plain.Payments, []string{"card", "cod"}) {
+			t.Errorf("without the offer, payments offered = %v; want card and cod (notes %v)", plain.Payments, plain.Notes)
+		}
+		nocod := e.checkout(t, e2eCartForm("", "nocod@example.org", "nocod5", lines))
+		if !slices.Contains(nocod.Applied, "No COD welcome") {
+			t.Fatalf("the offer did not apply: %+v", nocod)
+		}
+		if !slices.Equal(nocod.Payments, []string{"card"}) {
+			t.Errorf("with the offer, payments offered = %v; want card only (notes %v)", nocod.Payments, nocod.Notes)
+		}
+		if n := len(e.calls.since(0, "/checkout/payment-methods")); n < 2 {
+			t.Errorf("the stand-in called /checkout/payment-methods %d times; want one per checkout", n)
+		}
+
+		form := e2eCartForm("", "nocod@example.org", "nocod5", lines)
+		form.Set("payment", "cod")
+		resp, err := e.client.PostForm(e.platform.URL+"/shops/"+e2eShop+"/checkout", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(t, resp); resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("an order by hidden cash on delivery: %d %s", resp.StatusCode, clipBytes(body))
+		}
+	})
+}
+
 // TestE2ECashOnDeliveryFlag: an order paid by cash on delivery that used an offer which
-// switches cash on delivery off is flagged in our store, tagged on the platform through
-// tagsAdd, and listed by the analytics API; the same offer paid by card raises nothing.
+// switches cash on delivery off (it slipped through: the merchant turned the payment
+// customization off) is flagged in our store, tagged on the platform through tagsAdd, and
+// listed by the analytics API; the same offer paid by card raises nothing.
 func TestE2ECashOnDeliveryFlag(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -23,20 +123,18 @@ func TestE2ECashOnDeliveryFlag(t *testing.T) {
 		e.drainSync(t)
 		e.drainWebhooks(t)
 
-		offer := discountfn.Offer{
-			Version:     discountfn.ConfigVersion,
-			Name:        "No COD welcome",
-			Status:      discountfn.StatusActive,
-			Application: discountfn.Application{Kind: discountfn.ApplyCode, Code: "NOCOD5"},
-			Value:       discountfn.Value{Kind: discountfn.ValuePercentage, Percentage: 5 * 100},
-			Condition:   discountfn.Condition{Qualifying: discountfn.ItemSet{Scope: discountfn.ScopeAll}},
-			Eligibility: discountfn.Eligibility{Audience: discountfn.AudienceAll},
-			Limits:      discountfn.Limits{DisableCashOnDelivery: true},
-			Stacking:    discountfn.Stacking{Priority: 10},
-			Preview:     discountfn.Preview{Title: "No COD welcome", Visible: true},
-		}
-		rec := e.apiOffer(t, http.MethodPost, "/api/offers", offer, http.StatusCreated)
+		rec := e.apiOffer(t, http.MethodPost, "/api/offers", noCODOffer(), http.StatusCreated)
 		e.drainSync(t)
+		// The merchant turns the payment customization off: cash on delivery is offered again.
+		var ids []any
+		for _, pc := range e.paymentCustomizations(t) {
+			ids = append(ids, pc.ID)
+		}
+		data := e.gql(t, `mutation($ids: [ID!]!) { paymentCustomizationActivation(ids: $ids, enabled: false) { userErrors { message } } }`,
+			map[string]any{"ids": ids})
+		if len(ids) != 1 || len(data["paymentCustomizationActivation"].(map[string]any)["userErrors"].([]any)) != 0 {
+			t.Fatalf("turning the payment customization off: %v %v", ids, data)
+		}
 
 		cat := e.catalog(t)
 		lines := map[int64]int{cat.variant(t, "Striped Ankle Socks", ""): 2}

@@ -891,6 +891,7 @@ type e2eCart struct {
 	Total     discountfn.Money
 	Applied   []string // titles of the discounts applied
 	Notes     []string
+	Payments  []string // the payment methods offered ("card", "cod")
 }
 
 // checkout evaluates the cart on the stand-in's checkout page (which runs the functions).
@@ -934,6 +935,9 @@ func parseE2ECart(t *testing.T, page string) e2eCart {
 	}
 	for _, m := range regexp.MustCompile(`<li><strong>([^<]*)</strong>`).FindAllStringSubmatch(page, -1) {
 		c.Applied = append(c.Applied, html.UnescapeString(m[1]))
+	}
+	for _, m := range regexp.MustCompile(`<input type="radio" id="pay-[a-z]+" name="payment" value="([a-z]+)"`).FindAllStringSubmatch(page, -1) {
+		c.Payments = append(c.Payments, m[1])
 	}
 	if m := regexp.MustCompile(`(?s)<h3>Notes</h3><ul>(.*?)</ul>`).FindStringSubmatch(page); m != nil {
 		for _, n := range regexp.MustCompile(`(?s)<li>(.*?)</li>`).FindAllStringSubmatch(m[1], -1) {

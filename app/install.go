@@ -15,8 +15,9 @@ import (
 
 // Install work (PRODUCT.md A): once a shop has installed the app, read its currency and
 // timezone, find our discount function, subscribe to the webhooks of shopify.app.toml, create
-// a discount for every offer, and backfill the shop's order history through a bulk query
-// into the same pipeline as order webhooks. The work is a job of the sync outbox, so it is
+// a discount for every offer, backfill the shop's order history through a bulk query into
+// the same pipeline as order webhooks, and register the payment customization that hides
+// cash on delivery (paymentsync.go). The work is a job of the sync outbox, so it is
 // durable and retried like any other; AfterInstall only queues it.
 
 // backfillOverlap is how far before the last backfill's start a reconciliation reads: orders
@@ -76,6 +77,10 @@ func (y *Sync) install(ctx context.Context, shop string) error {
 		return err
 	}
 	if _, err := y.st.EnqueueSync(ctx, shop, "", store.SyncBackfill); err != nil {
+		return err
+	}
+	// Last: its lasting failures are recorded, not returned, so they hold up nothing above.
+	if err := y.settlePaymentCustomization(ctx, shop); err != nil {
 		return err
 	}
 	y.log.InfoContext(ctx, "install work done; history backfill queued", slog.String("shop", shop),
@@ -156,7 +161,8 @@ func (y *Sync) backfill(ctx context.Context, shop string) error {
 			return err
 		}
 	}
-	ss.ReconciledAt, ss.BackfillOp, ss.BackfillSince, ss.BackfillOrders, ss.LastError = ss.BackfillStartedAt, "", nil, n, ""
+	ss.ReconciledAt, ss.BackfillOp, ss.BackfillSince, ss.BackfillOrders = ss.BackfillStartedAt, "", nil, n
+	ss.LastError = lastingError(ss.LastError)
 	if err := y.st.SaveShopSync(ctx, ss); err != nil {
 		return err
 	}
@@ -251,7 +257,8 @@ func (y *Sync) reconcileLoop(ctx context.Context) {
 
 // Reconcile queues a backfill of the orders updated since the last one for every installed
 // shop whose last backfill is older than ReconcileEvery, queues discount updates where the
-// shop's configuration variables changed, and forgets jobs done a week ago.
+// shop's configuration variables changed, registers the payment customization again where it
+// is missing, and forgets jobs done a week ago.
 func (y *Sync) Reconcile(ctx context.Context) error {
 	shops, err := y.st.ShopsToReconcile(ctx, y.now().Add(-y.cfg.ReconcileEvery))
 	if err != nil {
@@ -266,6 +273,9 @@ func (y *Sync) Reconcile(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", shop, err))
 		}
 		if err := y.queueUntaggedOrders(ctx, shop); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", shop, err))
+		}
+		if err := y.settlePaymentCustomization(ctx, shop); err != nil && !errors.Is(err, ErrNotInstalled) {
 			errs = append(errs, fmt.Errorf("%s: %w", shop, err))
 		}
 	}

@@ -97,6 +97,9 @@ type SyncConfig struct {
 	SigningKey []byte
 	// FunctionHandle is our function's handle (default FunctionHandle).
 	FunctionHandle string
+	// PaymentFunctionHandle is our payment customization function's handle (default
+	// PaymentFunctionHandle).
+	PaymentFunctionHandle string
 	// WebhookURI is where subscriptions deliver: a path relative to the app URL, as in
 	// shopify.app.toml (default "/webhooks").
 	WebhookURI string
@@ -126,6 +129,9 @@ type SyncConfig struct {
 func (c SyncConfig) withDefaults() SyncConfig {
 	if c.FunctionHandle == "" {
 		c.FunctionHandle = FunctionHandle
+	}
+	if c.PaymentFunctionHandle == "" {
+		c.PaymentFunctionHandle = PaymentFunctionHandle
 	}
 	if c.WebhookURI == "" {
 		c.WebhookURI = "/webhooks"

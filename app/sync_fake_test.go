@@ -34,6 +34,14 @@ type fakePlatform struct {
 	bulkOps   map[string]*fakeBulkOp
 	bulkJSONL string // what the next bulk query reads
 	injected  map[string][]graphqltest.Response
+	payments  []*fakePayment
+}
+
+// fakePayment is a payment customization.
+type fakePayment struct {
+	ID, Title, FunctionID string
+	Enabled               bool
+	Input                 map[string]any // the create input
 }
 
 type fakeDiscount struct {
@@ -61,7 +69,28 @@ type fakeBulkOp struct {
 	status string
 }
 
-const fakeToken = "shpat_fake_token"
+const (
+	fakeToken             = "shpat_fake_token"
+	fakePaymentFunctionID = "0e8a1c4b-0000-4000-8000-000000000003"
+)
+
+// paymentCustomizations are the payment customizations made so far.
+func (p *fakePlatform) paymentCustomizations() []fakePayment {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]fakePayment, 0, len(p.payments))
+	for _, pc := range p.payments {
+		out = append(out, *pc)
+	}
+	return out
+}
+
+// dropPaymentCustomizations deletes them all, as a merchant may.
+func (p *fakePlatform) dropPaymentCustomizations() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.payments = nil
+}
 
 func newFakePlatform(t *testing.T) *fakePlatform {
 	p := &fakePlatform{
@@ -70,6 +99,7 @@ func newFakePlatform(t *testing.T) *fakePlatform {
 		functions: []graphql.Function{
 			{ID: "0e8a1c4b-0000-4000-8000-000000000001", Title: "Some other function", APIType: "cart_transform"},
 			{ID: "0e8a1c4b-0000-4000-8000-000000000002", Title: "Regulars discounts", APIType: "discount"},
+			{ID: fakePaymentFunctionID, Title: "Regulars payments", APIType: "payment_customization"},
 		},
 	}
 	p.srv = graphqltest.New(t, p.handle)
@@ -293,6 +323,23 @@ func (p *fakePlatform) handle(r graphqltest.Request) graphqltest.Response {
 			return jsonAnswer(map[string]any{"node": nil})
 		}
 		return jsonAnswer(map[string]any{"node": p.bulkOpObject(id, op)})
+	case "paymentCustomizations":
+		nodes := []any{}
+		for _, pc := range p.payments {
+			nodes = append(nodes, map[string]any{"id": pc.ID, "title": pc.Title, "enabled": pc.Enabled, "functionId": pc.FunctionID})
+		}
+		return jsonAnswer(map[string]any{r.Op: map[string]any{"nodes": nodes, "pageInfo": map[string]any{"hasNextPage": false, "endCursor": nil}}})
+	case "paymentCustomizationCreate":
+		in := r.Vars["input"].(map[string]any)
+		if in["functionHandle"] != PaymentFunctionHandle {
+			return jsonAnswer(map[string]any{r.Op: map[string]any{"paymentCustomization": nil,
+				"userErrors": userErrors("Function not found.", "FUNCTION_NOT_FOUND", "paymentCustomization", "functionHandle")}})
+		}
+		pc := &fakePayment{ID: p.gid("PaymentCustomization"), Title: in["title"].(string), Enabled: in["enabled"].(bool),
+			FunctionID: fakePaymentFunctionID, Input: in}
+		p.payments = append(p.payments, pc)
+		return jsonAnswer(map[string]any{r.Op: map[string]any{"paymentCustomization": map[string]any{
+			"id": pc.ID, "title": pc.Title, "enabled": pc.Enabled, "functionId": pc.FunctionID}, "userErrors": []any{}}})
 	case "currentBulkOperation":
 		for oid, op := range p.bulkOps {
 			if op.status != "COMPLETED" {

@@ -397,3 +397,53 @@ func (c *Client) WaitBulkOperation(ctx context.Context, shop, id string, polls i
 	}
 	return BulkOperationNode{}, fmt.Errorf("bulk operation %s: %w", id, ErrNotDone)
 }
+
+// PaymentCustomization is one of the shop's payment customizations.
+type PaymentCustomization struct {
+	ID         string // gid://shopify/PaymentCustomization/N
+	Title      string
+	Enabled    bool
+	FunctionID string // the function it runs
+}
+
+// maxPaymentCustomizationPages bounds the payment customizations listing (50 a page).
+const maxPaymentCustomizationPages = 20
+
+// PaymentCustomizations lists the shop's payment customizations (every app's).
+func (c *Client) PaymentCustomizations(ctx context.Context, shop string) ([]PaymentCustomization, error) {
+	var out []PaymentCustomization
+	after := ""
+	for range maxPaymentCustomizationPages {
+		resp, _, err := paymentCustomizations(ctx, c.ForShop(shop), after)
+		if err != nil {
+			return nil, err
+		}
+		conn := resp.GetPaymentCustomizations()
+		for _, n := range conn.GetNodes() {
+			out = append(out, PaymentCustomization{ID: n.GetId(), Title: n.GetTitle(), Enabled: n.GetEnabled(), FunctionID: n.GetFunctionId()})
+		}
+		page := conn.GetPageInfo()
+		if !page.GetHasNextPage() || page.GetEndCursor() == "" {
+			return out, nil
+		}
+		after = page.GetEndCursor()
+	}
+	return out, nil
+}
+
+// CreatePaymentCustomization creates a payment customization and returns it.
+func (c *Client) CreatePaymentCustomization(ctx context.Context, shop string, input PaymentCustomizationInput) (PaymentCustomization, error) {
+	resp, _, err := paymentCustomizationCreate(ctx, c.ForShop(shop), input)
+	if err != nil {
+		return PaymentCustomization{}, err
+	}
+	p := resp.GetPaymentCustomizationCreate()
+	if err := userErrorsOf("paymentCustomizationCreate", p.GetUserErrors()); err != nil {
+		return PaymentCustomization{}, err
+	}
+	pc := p.GetPaymentCustomization()
+	if pc.GetId() == "" {
+		return PaymentCustomization{}, fmt.Errorf("graphql: paymentCustomizationCreate for %s: no payment customization id in the answer", shop)
+	}
+	return PaymentCustomization{ID: pc.GetId(), Title: pc.GetTitle(), Enabled: pc.GetEnabled(), FunctionID: pc.GetFunctionId()}, nil
+}

@@ -76,6 +76,9 @@ type (
 	bulkCodedUserError interface {
 		GetCode() BulkOperationUserErrorCode
 	}
+	paymentCodedUserError interface {
+		GetCode() PaymentCustomizationErrorCode
+	}
 )
 
 // userErrorsOf is nil for no errors, else a *UserErrors of op.
@@ -99,6 +102,8 @@ func toUserError(e any) UserError {
 	case codedUserError:
 		ue.Code = string(c.GetCode())
 	case bulkCodedUserError:
+		ue.Code = string(c.GetCode())
+	case paymentCodedUserError:
 		ue.Code = string(c.GetCode())
 	}
 	return ue

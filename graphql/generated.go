@@ -990,6 +990,78 @@ func (v *MetafieldInput) GetValue() string { return v.Value }
 // GetType returns MetafieldInput.Type, and is useful for accessing the field via an interface.
 func (v *MetafieldInput) GetType() string { return v.Type }
 
+// Possible error codes that can be returned by `PaymentCustomizationError`.
+type PaymentCustomizationErrorCode string
+
+const (
+	// Shop plan not eligible to use Functions from a custom app.
+	PaymentCustomizationErrorCodeCustomAppFunctionNotEligible PaymentCustomizationErrorCode = "CUSTOM_APP_FUNCTION_NOT_ELIGIBLE"
+	// Function does not implement the required interface.
+	PaymentCustomizationErrorCodeFunctionDoesNotImplement PaymentCustomizationErrorCode = "FUNCTION_DOES_NOT_IMPLEMENT"
+	// Function not found.
+	PaymentCustomizationErrorCodeFunctionNotFound PaymentCustomizationErrorCode = "FUNCTION_NOT_FOUND"
+	// Function is pending deletion.
+	PaymentCustomizationErrorCodeFunctionPendingDeletion PaymentCustomizationErrorCode = "FUNCTION_PENDING_DELETION"
+	// The input value is invalid.
+	PaymentCustomizationErrorCodeInvalid PaymentCustomizationErrorCode = "INVALID"
+	// Payment customization not found.
+	PaymentCustomizationErrorCodePaymentCustomizationNotFound PaymentCustomizationErrorCode = "PAYMENT_CUSTOMIZATION_NOT_FOUND"
+	// Shop must be on a Shopify Plus plan to activate payment customizations from a custom app.
+	PaymentCustomizationErrorCodePaymentCustomizationFunctionNotEligible PaymentCustomizationErrorCode = "PAYMENT_CUSTOMIZATION_FUNCTION_NOT_ELIGIBLE"
+	// Maximum payment customizations are already enabled.
+	PaymentCustomizationErrorCodeMaximumActivePaymentCustomizations PaymentCustomizationErrorCode = "MAXIMUM_ACTIVE_PAYMENT_CUSTOMIZATIONS"
+	// Required input field must be present.
+	PaymentCustomizationErrorCodeRequiredInputField PaymentCustomizationErrorCode = "REQUIRED_INPUT_FIELD"
+	// Could not create or update metafields.
+	PaymentCustomizationErrorCodeInvalidMetafields PaymentCustomizationErrorCode = "INVALID_METAFIELDS"
+	// Function ID cannot be changed.
+	PaymentCustomizationErrorCodeFunctionIdCannotBeChanged PaymentCustomizationErrorCode = "FUNCTION_ID_CANNOT_BE_CHANGED"
+	// Either function_id or function_handle must be provided.
+	PaymentCustomizationErrorCodeMissingFunctionIdentifier PaymentCustomizationErrorCode = "MISSING_FUNCTION_IDENTIFIER"
+	// Only one of function_id or function_handle can be provided, not both.
+	PaymentCustomizationErrorCodeMultipleFunctionIdentifiers PaymentCustomizationErrorCode = "MULTIPLE_FUNCTION_IDENTIFIERS"
+)
+
+var AllPaymentCustomizationErrorCode = []PaymentCustomizationErrorCode{
+	PaymentCustomizationErrorCodeCustomAppFunctionNotEligible,
+	PaymentCustomizationErrorCodeFunctionDoesNotImplement,
+	PaymentCustomizationErrorCodeFunctionNotFound,
+	PaymentCustomizationErrorCodeFunctionPendingDeletion,
+	PaymentCustomizationErrorCodeInvalid,
+	PaymentCustomizationErrorCodePaymentCustomizationNotFound,
+	PaymentCustomizationErrorCodePaymentCustomizationFunctionNotEligible,
+	PaymentCustomizationErrorCodeMaximumActivePaymentCustomizations,
+	PaymentCustomizationErrorCodeRequiredInputField,
+	PaymentCustomizationErrorCodeInvalidMetafields,
+	PaymentCustomizationErrorCodeFunctionIdCannotBeChanged,
+	PaymentCustomizationErrorCodeMissingFunctionIdentifier,
+	PaymentCustomizationErrorCodeMultipleFunctionIdentifiers,
+}
+
+// The input fields to create and update a payment customization.
+type PaymentCustomizationInput struct {
+	// Function handle scoped to your app ID.
+	FunctionHandle string `json:"functionHandle,omitempty"`
+	// The title of the payment customization.
+	Title string `json:"title,omitempty"`
+	// The enabled status of the payment customization.
+	Enabled bool `json:"enabled"`
+	// Additional metafields to associate to the payment customization.
+	Metafields []MetafieldInput `json:"metafields,omitempty"`
+}
+
+// GetFunctionHandle returns PaymentCustomizationInput.FunctionHandle, and is useful for accessing the field via an interface.
+func (v *PaymentCustomizationInput) GetFunctionHandle() string { return v.FunctionHandle }
+
+// GetTitle returns PaymentCustomizationInput.Title, and is useful for accessing the field via an interface.
+func (v *PaymentCustomizationInput) GetTitle() string { return v.Title }
+
+// GetEnabled returns PaymentCustomizationInput.Enabled, and is useful for accessing the field via an interface.
+func (v *PaymentCustomizationInput) GetEnabled() bool { return v.Enabled }
+
+// GetMetafields returns PaymentCustomizationInput.Metafields, and is useful for accessing the field via an interface.
+func (v *PaymentCustomizationInput) GetMetafields() []MetafieldInput { return v.Metafields }
+
 // The supported topics for webhook subscriptions. You can use webhook subscriptions to receive
 // notifications about particular events in a shop.
 //
@@ -1841,6 +1913,22 @@ type __nodeExistsInput struct {
 // GetId returns __nodeExistsInput.Id, and is useful for accessing the field via an interface.
 func (v *__nodeExistsInput) GetId() string { return v.Id }
 
+// __paymentCustomizationCreateInput is used internally by genqlient
+type __paymentCustomizationCreateInput struct {
+	Input PaymentCustomizationInput `json:"input"`
+}
+
+// GetInput returns __paymentCustomizationCreateInput.Input, and is useful for accessing the field via an interface.
+func (v *__paymentCustomizationCreateInput) GetInput() PaymentCustomizationInput { return v.Input }
+
+// __paymentCustomizationsInput is used internally by genqlient
+type __paymentCustomizationsInput struct {
+	After string `json:"after,omitempty"`
+}
+
+// GetAfter returns __paymentCustomizationsInput.After, and is useful for accessing the field via an interface.
+func (v *__paymentCustomizationsInput) GetAfter() string { return v.After }
+
 // __shopifyFunctionsInput is used internally by genqlient
 type __shopifyFunctionsInput struct {
 	After string `json:"after,omitempty"`
@@ -2685,6 +2773,185 @@ type nodeExistsResponse struct {
 
 // GetNode returns nodeExistsResponse.Node, and is useful for accessing the field via an interface.
 func (v *nodeExistsResponse) GetNode() nodeExistsNode { return v.Node }
+
+// paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload includes the requested fields of the GraphQL type PaymentCustomizationCreatePayload.
+// The GraphQL type's documentation follows.
+//
+// Return type for `paymentCustomizationCreate` mutation.
+type paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload struct {
+	// Returns the created payment customization.
+	PaymentCustomization paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization `json:"paymentCustomization"`
+	// The list of errors that occurred from executing the mutation.
+	UserErrors []paymentCustomizationUserError `json:"userErrors"`
+}
+
+// GetPaymentCustomization returns paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload.PaymentCustomization, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload) GetPaymentCustomization() paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization {
+	return v.PaymentCustomization
+}
+
+// GetUserErrors returns paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload) GetUserErrors() []paymentCustomizationUserError {
+	return v.UserErrors
+}
+
+// paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization includes the requested fields of the GraphQL type PaymentCustomization.
+// The GraphQL type's documentation follows.
+//
+// A payment customization.
+type paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization struct {
+	// A globally-unique ID.
+	Id string `json:"id"`
+	// The title of the payment customization.
+	Title string `json:"title"`
+	// The enabled status of the payment customization.
+	Enabled bool `json:"enabled"`
+	// The ID of the Shopify Function implementing the payment customization.
+	FunctionId string `json:"functionId"`
+}
+
+// GetId returns paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization.Id, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization) GetId() string {
+	return v.Id
+}
+
+// GetTitle returns paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization.Title, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization) GetTitle() string {
+	return v.Title
+}
+
+// GetEnabled returns paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization.Enabled, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization) GetEnabled() bool {
+	return v.Enabled
+}
+
+// GetFunctionId returns paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization.FunctionId, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayloadPaymentCustomization) GetFunctionId() string {
+	return v.FunctionId
+}
+
+// paymentCustomizationCreateResponse is returned by paymentCustomizationCreate on success.
+type paymentCustomizationCreateResponse struct {
+	// Creates a payment customization.
+	PaymentCustomizationCreate paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload `json:"paymentCustomizationCreate"`
+}
+
+// GetPaymentCustomizationCreate returns paymentCustomizationCreateResponse.PaymentCustomizationCreate, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationCreateResponse) GetPaymentCustomizationCreate() paymentCustomizationCreatePaymentCustomizationCreatePaymentCustomizationCreatePayload {
+	return v.PaymentCustomizationCreate
+}
+
+// paymentCustomizationUserError includes the requested fields of the GraphQL type PaymentCustomizationError.
+// The GraphQL type's documentation follows.
+//
+// An error that occurs during the execution of a payment customization mutation.
+type paymentCustomizationUserError struct {
+	// The path to the input field that caused the error.
+	Field []string `json:"field"`
+	// The error message.
+	Message string `json:"message"`
+	// The error code.
+	Code PaymentCustomizationErrorCode `json:"code"`
+}
+
+// GetField returns paymentCustomizationUserError.Field, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationUserError) GetField() []string { return v.Field }
+
+// GetMessage returns paymentCustomizationUserError.Message, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationUserError) GetMessage() string { return v.Message }
+
+// GetCode returns paymentCustomizationUserError.Code, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationUserError) GetCode() PaymentCustomizationErrorCode { return v.Code }
+
+// paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection includes the requested fields of the GraphQL type PaymentCustomizationConnection.
+// The GraphQL type's documentation follows.
+//
+// An auto-generated type for paginating through multiple PaymentCustomizations.
+type paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection struct {
+	// A list of nodes that are contained in PaymentCustomizationEdge. You can fetch data about an individual node, or you can follow the edges to fetch data about a collection of related nodes. At each node, you specify the fields that you want to retrieve.
+	Nodes []paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization `json:"nodes"`
+	// An object that’s used to retrieve [cursor information](https://shopify.dev/api/usage/pagination-graphql) about the current page.
+	PageInfo paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo `json:"pageInfo"`
+}
+
+// GetNodes returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection.Nodes, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection) GetNodes() []paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization {
+	return v.Nodes
+}
+
+// GetPageInfo returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection) GetPageInfo() paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo {
+	return v.PageInfo
+}
+
+// paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization includes the requested fields of the GraphQL type PaymentCustomization.
+// The GraphQL type's documentation follows.
+//
+// A payment customization.
+type paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization struct {
+	// A globally-unique ID.
+	Id string `json:"id"`
+	// The title of the payment customization.
+	Title string `json:"title"`
+	// The enabled status of the payment customization.
+	Enabled bool `json:"enabled"`
+	// The ID of the Shopify Function implementing the payment customization.
+	FunctionId string `json:"functionId"`
+}
+
+// GetId returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization.Id, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization) GetId() string {
+	return v.Id
+}
+
+// GetTitle returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization.Title, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization) GetTitle() string {
+	return v.Title
+}
+
+// GetEnabled returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization.Enabled, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization) GetEnabled() bool {
+	return v.Enabled
+}
+
+// GetFunctionId returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization.FunctionId, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionNodesPaymentCustomization) GetFunctionId() string {
+	return v.FunctionId
+}
+
+// paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Returns information about pagination in a connection, in accordance with the
+// [Relay specification](https://relay.dev/graphql/connections.htm#sec-undefined.PageInfo).
+// For more information, please read our [GraphQL Pagination Usage Guide](https://shopify.dev/api/usage/pagination-graphql).
+type paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo struct {
+	// Whether there are more pages to fetch following the current page.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor corresponding to the last node in edges.
+	EndCursor string `json:"endCursor"`
+}
+
+// GetHasNextPage returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnectionPageInfo) GetEndCursor() string {
+	return v.EndCursor
+}
+
+// paymentCustomizationsResponse is returned by paymentCustomizations on success.
+type paymentCustomizationsResponse struct {
+	// The payment customizations.
+	PaymentCustomizations paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection `json:"paymentCustomizations"`
+}
+
+// GetPaymentCustomizations returns paymentCustomizationsResponse.PaymentCustomizations, and is useful for accessing the field via an interface.
+func (v *paymentCustomizationsResponse) GetPaymentCustomizations() paymentCustomizationsPaymentCustomizationsPaymentCustomizationConnection {
+	return v.PaymentCustomizations
+}
 
 // shopInfoResponse is returned by shopInfo on success.
 type shopInfoResponse struct {
@@ -3597,6 +3864,94 @@ func nodeExists(
 	}
 
 	data_ = &nodeExistsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, resp_.Extensions, err_
+}
+
+// The mutation executed by paymentCustomizationCreate.
+const paymentCustomizationCreate_Operation = `
+mutation paymentCustomizationCreate ($input: PaymentCustomizationInput!) {
+	paymentCustomizationCreate(paymentCustomization: $input) {
+		paymentCustomization {
+			id
+			title
+			enabled
+			functionId
+		}
+		userErrors {
+			field
+			message
+			code
+		}
+	}
+}
+`
+
+func paymentCustomizationCreate(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input PaymentCustomizationInput,
+) (data_ *paymentCustomizationCreateResponse, ext_ map[string]interface{}, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "paymentCustomizationCreate",
+		Query:  paymentCustomizationCreate_Operation,
+		Variables: &__paymentCustomizationCreateInput{
+			Input: input,
+		},
+	}
+
+	data_ = &paymentCustomizationCreateResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, resp_.Extensions, err_
+}
+
+// The query executed by paymentCustomizations.
+const paymentCustomizations_Operation = `
+query paymentCustomizations ($after: String) {
+	paymentCustomizations(first: 50, after: $after) {
+		nodes {
+			id
+			title
+			enabled
+			functionId
+		}
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+	}
+}
+`
+
+// One page of the shop's payment customizations: install looks for ours among them.
+func paymentCustomizations(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	after string,
+) (data_ *paymentCustomizationsResponse, ext_ map[string]interface{}, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "paymentCustomizations",
+		Query:  paymentCustomizations_Operation,
+		Variables: &__paymentCustomizationsInput{
+			After: after,
+		},
+	}
+
+	data_ = &paymentCustomizationsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

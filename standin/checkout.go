@@ -588,6 +588,9 @@ type checkoutTotals struct {
 	Applied          []appliedDiscount
 	Notes            []string
 	Accepted         []string
+	// Payments are the checkout's payment methods, those a payment customization hid
+	// marked (payments.go).
+	Payments []paymentChoice
 }
 
 type lineTotal struct {

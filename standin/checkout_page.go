@@ -58,7 +58,66 @@ func (s *Server) evaluateCart(ctx context.Context, domain string, req cartReques
 	results := s.callFunctions(ctx, plan)
 	totals := applyOperations(plan.Cart, results)
 	totals.Notes = append(plan.Notes, totals.Notes...)
+	// Then the payment customizations, on the cart with its discounts.
+	s.mu.Lock()
+	var calls []paymentCall
+	var notes []string
+	if sh := s.lookupShop(domain); sh != nil {
+		calls, notes = s.planPayments(sh, plan.Cart, totals)
+	}
+	s.mu.Unlock()
+	choices, more := s.runPayments(ctx, calls)
+	totals.Payments = choices
+	totals.Notes = append(append(totals.Notes, notes...), more...)
+	for _, c := range choices {
+		if c.Hidden {
+			totals.Notes = append(totals.Notes, c.Label+": not offered, hidden by "+c.HiddenBy)
+		}
+	}
 	return plan.Cart, totals, nil
+}
+
+// paymentChoices are the payment methods the page offers: all of them before the cart is
+// evaluated, else those no payment customization hid. selected is the one checked: the
+// buyer's choice if offered, else the first.
+func paymentChoices(evaluated bool, totals checkoutTotals, chosen string) (offered []paymentChoice, selected string) {
+	all := totals.Payments
+	if !evaluated || all == nil {
+		all = nil
+		for _, m := range paymentMethods() {
+			all = append(all, paymentChoice{paymentMethod: m})
+		}
+	}
+	for _, c := range all {
+		if !c.Hidden {
+			offered = append(offered, c)
+		}
+	}
+	if chosen == "" {
+		chosen = "card"
+	}
+	for _, c := range offered {
+		if c.Handle == chosen {
+			return offered, chosen
+		}
+	}
+	if len(offered) > 0 {
+		return offered, offered[0].Handle
+	}
+	return offered, ""
+}
+
+// hiddenPayment is the chosen payment method when a payment customization hid it.
+func hiddenPayment(totals checkoutTotals, chosen string) (paymentChoice, bool) {
+	if chosen == "" {
+		chosen = "card"
+	}
+	for _, c := range totals.Payments {
+		if c.Handle == chosen && c.Hidden {
+			return c, true
+		}
+	}
+	return paymentChoice{}, false
 }
 
 func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +142,11 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		if !evaluated {
 			s.renderError(w, http.StatusBadRequest, "The cart is empty.")
+			return
+		}
+		if c, hidden := hiddenPayment(totals, req.Payment); hidden {
+			// The platform never offers a hidden method, so it never takes an order by one.
+			s.renderError(w, http.StatusUnprocessableEntity, c.Label+" is not available for this cart (hidden by "+c.HiddenBy+"). Choose another payment method.")
 			return
 		}
 		s.mu.Lock()
@@ -154,12 +218,13 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 	}
 	currency := sh.Currency
 	s.mu.Unlock()
+	payments, payment := paymentChoices(evaluated, totals, req.Payment)
 
 	s.render(w, http.StatusOK, "checkout.html", map[string]any{
 		"Title": "Checkout · " + domain, "Shop": domain, "Currency": currency, "Variants": variants,
 		"Customers": customers, "Guest": req.CustomerID == 0, "Email": req.Email,
 		"Codes": strings.Join(req.Codes, ", "), "Options": deliveryOptions(), "Delivery": req.Delivery,
-		"COD": req.Payment == "cod", "Evaluated": evaluated, "Cart": cart, "Totals": totals, "Discounts": discounts,
+		"Payments": payments, "Payment": payment, "Evaluated": evaluated, "Cart": cart, "Totals": totals, "Discounts": discounts,
 		"Placed": r.URL.Query().Get("placed"), "PlacedTotal": r.URL.Query().Get("total"),
 	})
 }
@@ -181,7 +246,7 @@ func (s *Server) placeOrder(sh *shop, req cartRequest, cart checkoutCart, t chec
 		o.CustomerID = 0
 	}
 	if req.Payment == "cod" {
-		o.Gateways, o.FinancialStatus = []string{"Cash on Delivery (COD)"}, "pending"
+		o.Gateways, o.FinancialStatus = []string{codGateway}, "pending"
 	}
 	// One discount application per applied discount and class.
 	type key struct {

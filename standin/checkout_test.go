@@ -20,16 +20,18 @@ import (
 // fakeApp plays the app: it receives webhooks (verifying them) and answers the function's
 // fetches with canned operations.
 type fakeApp struct {
-	t       *testing.T
-	ts      *httptest.Server
-	mu      sync.Mutex
-	hooks   []hook
-	fail    map[string]int // topic -> how many deliveries to refuse with 500
-	inputs  map[string][]discountfn.Input
-	answers map[string]string // path -> body
-	delay   time.Duration
-	got     chan hook
-	pending []hook // received, not yet waited for (test goroutine only)
+	t      *testing.T
+	ts     *httptest.Server
+	mu     sync.Mutex
+	hooks  []hook
+	fail   map[string]int // topic -> how many deliveries to refuse with 500
+	inputs map[string][]discountfn.Input
+	// payInputs are the payment customization inputs received.
+	payInputs []discountfn.PaymentInput
+	answers   map[string]string // path|Authorization -> body
+	delay     time.Duration
+	got       chan hook
+	pending   []hook // received, not yet waited for (test goroutine only)
 }
 
 type hook struct {
@@ -89,6 +91,23 @@ func (a *fakeApp) serve(w http.ResponseWriter, r *http.Request) {
 		a.mu.Unlock()
 		if answer == "" {
 			answer = `{"operations":[]}`
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(answer))
+	case paymentMethodsPath:
+		var in discountfn.PaymentInput
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			a.t.Errorf("payment customization input does not decode into discountfn.PaymentInput: %v\n%s", err, body)
+		}
+		a.mu.Lock()
+		a.payInputs = append(a.payInputs, in)
+		answer, ok := a.answers[r.URL.Path+"|"+r.Header.Get("Authorization")]
+		a.mu.Unlock()
+		if !ok {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(answer))

@@ -22,7 +22,7 @@ const (
 // Defaults of Config.
 const (
 	DefaultAppURL  = "http://localhost:8080"
-	DefaultScopes  = "read_orders,read_all_orders,write_orders,read_customers,read_products,read_discounts,write_discounts"
+	DefaultScopes  = "read_orders,read_all_orders,write_orders,read_customers,read_products,read_discounts,write_discounts,write_payment_customizations"
 	DefaultSeed    = 1
 	DemoShop       = "regulars-demo.myshopify.com"
 	APIVersion     = "2025-10"

@@ -9,7 +9,9 @@
 // collections), collections, customers (tags, addresses, emails) and orders; the app's
 // installation (authorization codes, access and refresh tokens, granted scopes), webhook
 // subscriptions, app discounts with their metafields and redeem codes, redeem-code imports
-// and bulk operations. One function is installed with the app: handle "regulars-discounts".
+// and bulk operations, payment customizations. Two functions are installed with the app: the
+// discount function (handle "regulars-discounts") and the payment customization function
+// (handle "regulars-payments", payments.go).
 //
 // The demo shop regulars-demo.myshopify.com (USD, UTC) is generated from the seed and the
 // start date (seed.go): 12 products in the collections Socks, Coffee and Mugs (one product in
@@ -80,12 +82,14 @@
 //	           shopifyFunction, node, nodes, orders, order, customers, customer, products,
 //	           product, collections, collection, discountNodes, discountNodesCount,
 //	           discountNode, codeDiscountNodeByCode, discountRedeemCodeBulkCreation,
-//	           currentBulkOperation, webhookSubscriptions
+//	           currentBulkOperation, webhookSubscriptions, paymentCustomizations,
+//	           paymentCustomization
 //	mutations  webhookSubscriptionCreate, webhookSubscriptionDelete, discountCodeAppCreate,
 //	           discountCodeAppUpdate, discountAutomaticAppCreate, discountAutomaticAppUpdate,
 //	           discountCodeActivate, discountCodeDeactivate, discountAutomaticActivate,
 //	           discountAutomaticDeactivate, discountCodeDelete, discountAutomaticDelete,
-//	           discountRedeemCodeBulkAdd, bulkOperationRunQuery, tagsAdd, metafieldsSet
+//	           discountRedeemCodeBulkAdd, bulkOperationRunQuery, tagsAdd, metafieldsSet,
+//	           paymentCustomizationCreate, paymentCustomizationActivation
 //
 // Search syntax subsets: orders(query:) understands created_at/updated_at/processed_at with
 // :, :>, :>=, :<, :<=, customer_id, financial_status, status and test; discountNodes(query:)
@@ -129,5 +133,6 @@
 //
 // checkout.go describes how the stand-in runs our function (the fetch input built from the
 // extension's own input query, the endpoint calls with the 2 s limit) and how it applies the
-// operations and combines discounts.
+// operations and combines discounts; payments.go how it then runs the payment customizations,
+// hides the payment methods they hide and refuses an order by one.
 package standin

@@ -28,7 +28,8 @@ func testGraphQLValidQuery(t *testing.T, sc *Schemas) {
 		dig(data, "s", "__typename") != "Shop" || dig(data, "s", "ianaTimezone") != "UTC" {
 		t.Errorf("shop %v", data["s"])
 	}
-	if dig(data, "fns", "nodes", 0, "apiType") != "discount" || dig(data, "fns", "nodes", 0, "appKey") != DevClientID {
+	if dig(data, "fns", "nodes", 0, "apiType") != "discount" || dig(data, "fns", "nodes", 0, "appKey") != DevClientID ||
+		dig(data, "fns", "nodes", 1, "apiType") != "payment_customization" || dig(data, "fns", "nodes", 1, "title") != "Regulars payments" {
 		t.Errorf("functions %v", data["fns"])
 	}
 	if n := len(dig(data, "products", "edges").([]any)); n != 2 || dig(data, "products", "pageInfo", "hasNextPage") != true {
@@ -42,11 +43,12 @@ func testGraphQLValidQuery(t *testing.T, sc *Schemas) {
 		dig(cost, "throttleStatus", "maximumAvailable") != float64(1000) || dig(cost, "throttleStatus", "restoreRate") != float64(50) {
 		t.Errorf("cost %v", cost)
 	}
-	// shop 1 + functions (2 + 5×1) + products (2 + 2×1) = 12 requested; 1 function exists.
-	if cost["requestedQueryCost"] != float64(12) || cost["actualQueryCost"] != float64(8) {
+	// shop 1 + functions (2 + 5×1) + products (2 + 2×1) = 12 requested; 2 functions exist
+	// (the discount function and the payment customization function).
+	if cost["requestedQueryCost"] != float64(12) || cost["actualQueryCost"] != float64(9) {
 		t.Errorf("cost %v", cost)
 	}
-	if dig(cost, "throttleStatus", "currentlyAvailable") != float64(992) {
+	if dig(cost, "throttleStatus", "currentlyAvailable") != float64(991) {
 		t.Errorf("available %v", dig(cost, "throttleStatus", "currentlyAvailable"))
 	}
 }

@@ -228,6 +228,8 @@ func TestStandin(t *testing.T) {
 		{"CheckoutFunctionInput", testCheckoutFunctionInput},
 		{"CheckoutEndToEnd", testCheckoutEndToEnd},
 		{"CheckoutFunctionTimeout", testCheckoutFunctionTimeout},
+		{"PaymentCustomizationMutations", testPaymentCustomizationMutations},
+		{"CheckoutHidesPaymentMethods", testCheckoutHidesPaymentMethods},
 		{"PagesRender", testPagesRender},
 		{"AdminOrderActionsSendWebhooks", testAdminOrderActionsSendWebhooks},
 		{"GraphQLValidQuery", testGraphQLValidQuery},

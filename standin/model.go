@@ -49,11 +49,13 @@ type shop struct {
 	RefreshTokens map[string]*refreshToken
 	Subs          []*webhookSub
 
-	Discounts   []*discount
-	RedeemBulks []*redeemBulk
-	BulkOps     []*bulkOp
-	Bucket      bucket
-	Deliveries  []*deliveryLog
+	Discounts []*discount
+	// PaymentCustomizations are the app's payment customizations (payments.go).
+	PaymentCustomizations []*paymentCustomization
+	RedeemBulks           []*redeemBulk
+	BulkOps               []*bulkOp
+	Bucket                bucket
+	Deliveries            []*deliveryLog
 }
 
 type install struct {

@@ -58,16 +58,18 @@ func (s *Server) mutationRoot(c *reqCtx) map[string]any {
 			id, _ := strArg(args, "id")
 			return c.discountAppSave(args, false, "automaticAppDiscount", id)
 		}),
-		"discountCodeActivate":        resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, true, true) }),
-		"discountCodeDeactivate":      resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, true, false) }),
-		"discountAutomaticActivate":   resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, false, true) }),
-		"discountAutomaticDeactivate": resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, false, false) }),
-		"discountCodeDelete":          resolver(func(a map[string]any) (any, error) { return c.discountDelete(a, true) }),
-		"discountAutomaticDelete":     resolver(func(a map[string]any) (any, error) { return c.discountDelete(a, false) }),
-		"discountRedeemCodeBulkAdd":   resolver(c.redeemCodeBulkAdd),
-		"bulkOperationRunQuery":       resolver(c.bulkOperationRunQuery),
-		"tagsAdd":                     resolver(c.tagsAdd),
-		"metafieldsSet":               resolver(c.metafieldsSet),
+		"discountCodeActivate":           resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, true, true) }),
+		"discountCodeDeactivate":         resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, true, false) }),
+		"discountAutomaticActivate":      resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, false, true) }),
+		"discountAutomaticDeactivate":    resolver(func(a map[string]any) (any, error) { return c.discountSetActive(a, false, false) }),
+		"discountCodeDelete":             resolver(func(a map[string]any) (any, error) { return c.discountDelete(a, true) }),
+		"discountAutomaticDelete":        resolver(func(a map[string]any) (any, error) { return c.discountDelete(a, false) }),
+		"discountRedeemCodeBulkAdd":      resolver(c.redeemCodeBulkAdd),
+		"bulkOperationRunQuery":          resolver(c.bulkOperationRunQuery),
+		"tagsAdd":                        resolver(c.tagsAdd),
+		"metafieldsSet":                  resolver(c.metafieldsSet),
+		"paymentCustomizationCreate":     resolver(c.paymentCustomizationCreate),
+		"paymentCustomizationActivation": resolver(c.paymentCustomizationActivation),
 	}
 }
 
@@ -301,7 +303,7 @@ func (c *reqCtx) applyDiscountInput(d *discount, in map[string]any, prefix strin
 		errs = append(errs, c.applyContext(d, ctx, field("context"))...)
 	}
 	if list, ok := listArg(in, "metafields"); ok {
-		errs = append(errs, c.applyMetafields(d, list, field("metafields"))...)
+		errs = append(errs, c.applyMetafields(&d.Metafields, list, field("metafields"))...)
 	}
 	if create && !d.IsCode && len(errs) == 0 {
 		active := 0
@@ -374,7 +376,9 @@ func metafieldTypeKnown(t string) bool {
 	return false
 }
 
-func (c *reqCtx) applyMetafields(d *discount, list []any, field []string) []userError {
+// applyMetafields upserts the metafields of list into mfs (a discount's or a payment
+// customization's).
+func (c *reqCtx) applyMetafields(mfs *[]*metafield, list []any, field []string) []userError {
 	var errs []userError
 	for i, item := range list {
 		m, _ := item.(map[string]any)
@@ -387,7 +391,7 @@ func (c *reqCtx) applyMetafields(d *discount, list []any, field []string) []user
 		var target *metafield
 		if id != "" {
 			_, n, _ := parseGID(id)
-			for _, mf := range d.Metafields {
+			for _, mf := range *mfs {
 				if mf.ID == n {
 					target = mf
 				}
@@ -404,7 +408,7 @@ func (c *reqCtx) applyMetafields(d *discount, list []any, field []string) []user
 			if ns == "" {
 				ns = "$app"
 			}
-			target = findMetafield(d, c.s.resolveNamespace(ns), key)
+			target = metafieldIn(*mfs, c.s.resolveNamespace(ns), key)
 		}
 		if typ == "" && target != nil {
 			typ = target.Type
@@ -421,7 +425,7 @@ func (c *reqCtx) applyMetafields(d *discount, list []any, field []string) []user
 			continue
 		}
 		if target == nil {
-			d.Metafields = append(d.Metafields, &metafield{
+			*mfs = append(*mfs, &metafield{
 				ID: c.s.w.id(), Namespace: c.s.resolveNamespace(ns), Key: key, Type: typ, Value: value,
 				CreatedAt: c.now, UpdatedAt: c.now,
 			})
@@ -429,9 +433,9 @@ func (c *reqCtx) applyMetafields(d *discount, list []any, field []string) []user
 		}
 		cp := *target
 		cp.Type, cp.Value, cp.UpdatedAt = typ, value, c.now
-		for j, mf := range d.Metafields {
+		for j, mf := range *mfs {
 			if mf == target {
-				d.Metafields[j] = &cp
+				(*mfs)[j] = &cp
 			}
 		}
 	}
@@ -695,7 +699,7 @@ func (c *reqCtx) metafieldsSet(args map[string]any) (any, error) {
 			staged[d.ID] = cp
 		}
 		in := map[string]any{"namespace": m["namespace"], "key": m["key"], "value": m["value"], "type": m["type"]}
-		if e := c.applyMetafields(cp, []any{in}, []string{"metafields", strconv.Itoa(i)}); len(e) > 0 {
+		if e := c.applyMetafields(&cp.Metafields, []any{in}, []string{"metafields", strconv.Itoa(i)}); len(e) > 0 {
 			for j := range e {
 				e[j].ElementIndex = &idx
 			}

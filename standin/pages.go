@@ -188,6 +188,7 @@ func (s *Server) uninstall(sh *shop, now time.Time) {
 	clear(sh.AuthCodes)
 	sh.Subs = nil
 	sh.Discounts = nil
+	sh.PaymentCustomizations = nil
 	sh.RedeemBulks = nil
 	sh.BulkOps = nil
 	s.log.Info("app uninstalled", "shop", sh.Domain)

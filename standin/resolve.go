@@ -25,17 +25,20 @@ func (s *Server) queryRoot(c *reqCtx) map[string]any {
 			return c.installationObj(), nil
 		}),
 		"shopifyFunctions": resolver(func(args map[string]any) (any, error) {
-			if t, ok := strArg(args, "apiType"); ok && t != "discount" && t != "DISCOUNT" {
-				return conn{}, nil
-			}
-			return conn{items: []any{c.functionObj()}}, nil
+			t, _ := strArg(args, "apiType")
+			return conn{items: c.functionsOf(t)}, nil
 		}),
 		"shopifyFunction": resolver(func(args map[string]any) (any, error) {
-			if id, _ := strArg(args, "id"); id == s.functionID {
+			switch id, _ := strArg(args, "id"); id {
+			case s.functionID:
 				return c.functionObj(), nil
+			case s.paymentFunctionID:
+				return c.paymentFunctionObj(), nil
 			}
 			return nil, nil
 		}),
+		"paymentCustomizations": resolver(c.paymentCustomizationsConn),
+		"paymentCustomization":  resolver(c.paymentCustomizationField),
 		"node": resolver(func(args map[string]any) (any, error) {
 			id, _ := strArg(args, "id")
 			return c.node(id)
@@ -276,6 +279,13 @@ func (c *reqCtx) node(id string) (any, error) {
 	case "App":
 		if n == c.s.appID {
 			return c.appObj(), nil
+		}
+	case "PaymentCustomization":
+		if err := c.need("read_payment_customizations", "node"); err != nil {
+			return nil, err
+		}
+		if p := c.paymentCustomizationByGID(id); p != nil {
+			return c.paymentCustomizationObj(p), nil
 		}
 	}
 	return nil, nil
@@ -1075,12 +1085,12 @@ func (c *reqCtx) contextObj(ctx discountContext, legacy bool) map[string]any {
 	return map[string]any{"__typename": "DiscountBuyerSelectionAll", "all": "ALL"}
 }
 
-func (c *reqCtx) metafieldsOf(d *discount, owner string) map[string]any {
+func (c *reqCtx) metafieldsOf(list []*metafield, owner string) map[string]any {
 	return map[string]any{
 		"metafield": resolver(func(args map[string]any) (any, error) {
 			ns, _ := strArg(args, "namespace")
 			key, _ := strArg(args, "key")
-			if m := findMetafield(d, c.s.resolveNamespace(ns), key); m != nil {
+			if m := metafieldIn(list, c.s.resolveNamespace(ns), key); m != nil {
 				return c.metafieldObj(m, owner), nil
 			}
 			return nil, nil
@@ -1088,7 +1098,7 @@ func (c *reqCtx) metafieldsOf(d *discount, owner string) map[string]any {
 		"metafields": resolver(func(args map[string]any) (any, error) {
 			ns, hasNS := strArg(args, "namespace")
 			var items []any
-			for _, m := range d.Metafields {
+			for _, m := range list {
 				if !hasNS || m.Namespace == c.s.resolveNamespace(ns) {
 					items = append(items, c.metafieldObj(m, owner))
 				}
@@ -1100,7 +1110,7 @@ func (c *reqCtx) metafieldsOf(d *discount, owner string) map[string]any {
 }
 
 func (c *reqCtx) discountNodeObj(d *discount) map[string]any {
-	m := c.metafieldsOf(d, "DiscountNode")
+	m := c.metafieldsOf(d.Metafields, "DiscountNode")
 	m["__typename"] = "DiscountNode"
 	m["id"] = d.gid()
 	m["discount"] = c.discountObj(d)
@@ -1108,7 +1118,7 @@ func (c *reqCtx) discountNodeObj(d *discount) map[string]any {
 }
 
 func (c *reqCtx) codeNodeObj(d *discount) map[string]any {
-	m := c.metafieldsOf(d, "DiscountCodeNode")
+	m := c.metafieldsOf(d.Metafields, "DiscountCodeNode")
 	m["__typename"] = "DiscountCodeNode"
 	m["id"] = d.gid()
 	m["codeDiscount"] = c.discountObj(d)
@@ -1116,7 +1126,7 @@ func (c *reqCtx) codeNodeObj(d *discount) map[string]any {
 }
 
 func (c *reqCtx) automaticNodeObj(d *discount) map[string]any {
-	m := c.metafieldsOf(d, "DiscountAutomaticNode")
+	m := c.metafieldsOf(d.Metafields, "DiscountAutomaticNode")
 	m["__typename"] = "DiscountAutomaticNode"
 	m["id"] = d.gid()
 	m["automaticDiscount"] = c.discountObj(d)
@@ -1132,10 +1142,18 @@ func (c *reqCtx) metafieldObj(m *metafield, ownerType string) map[string]any {
 	return map[string]any{
 		"__typename": "Metafield", "id": gid("Metafield", m.ID), "legacyResourceId": m.ID,
 		"namespace": m.Namespace, "key": m.Key, "type": m.Type, "value": m.Value, "jsonValue": jsonValue,
-		"createdAt": m.CreatedAt, "updatedAt": m.UpdatedAt, "ownerType": "DISCOUNT",
+		"createdAt": m.CreatedAt, "updatedAt": m.UpdatedAt, "ownerType": metafieldOwnerType(ownerType),
 		"compareDigest": hex.EncodeToString(sum[:]), "definition": nil, "reference": nil,
 		"owner": map[string]any{"__typename": ownerType},
 	}
+}
+
+// metafieldOwnerType is the MetafieldOwnerType of an owner's GraphQL type.
+func metafieldOwnerType(typename string) string {
+	if typename == "PaymentCustomization" {
+		return "PAYMENT_CUSTOMIZATION"
+	}
+	return "DISCOUNT"
 }
 
 // resolveNamespace turns the app-reserved prefix "$app" into the stored namespace.
@@ -1150,8 +1168,11 @@ func (s *Server) resolveNamespace(ns string) string {
 	return ns
 }
 
-func findMetafield(d *discount, ns, key string) *metafield {
-	for _, m := range d.Metafields {
+func findMetafield(d *discount, ns, key string) *metafield { return metafieldIn(d.Metafields, ns, key) }
+
+// metafieldIn finds the metafield of namespace ns (resolved) and key in list.
+func metafieldIn(list []*metafield, ns, key string) *metafield {
+	for _, m := range list {
 		if m.Namespace == ns && m.Key == key {
 			return m
 		}

@@ -29,7 +29,9 @@ type Server struct {
 
 	*Schemas
 	functionID string
-	appID      int64
+	// paymentFunctionID is our payment customization function's id.
+	paymentFunctionID string
+	appID             int64
 
 	pages *template.Template
 
@@ -63,6 +65,7 @@ func New(cfg Config) (*Server, error) {
 	s.w = world{shops: map[string]*shop{}, bulkFiles: map[string][]byte{}}
 	s.w.shops[DemoShop] = seedShop(&s.w, DemoShop, cfg.Seed, now)
 	s.functionID = seededUUID(cfg.Seed)
+	s.paymentFunctionID = seededUUID(^cfg.Seed)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
