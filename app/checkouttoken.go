@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -92,4 +93,41 @@ func VerifyCheckoutToken(key []byte, token string, now time.Time) (string, error
 		return "", fmt.Errorf("%w: subject %q is not a shop domain", ErrInvalidCheckoutToken, claims.Subject)
 	}
 	return strings.ToLower(claims.Subject), nil
+}
+
+// verifiedTokens remembers the checkout tokens that verified, with their shop. The platform
+// sends a shop's one token with every checkout, and checking its signature each time was a
+// tenth of a checkout's CPU. Remembering a success is safe: a checkout token has no expiry,
+// its issue time only grows older, and the signing key is fixed for the server's life.
+// Failures are not remembered, so a flood of forged tokens cannot fill the map.
+type verifiedTokens struct {
+	mu    sync.RWMutex
+	shops map[string]string // token: shop
+}
+
+// maxVerifiedTokens bounds the map (one token per installed shop is the usual count); when
+// it is full, it starts over.
+const maxVerifiedTokens = 10_000
+
+// verify is VerifyCheckoutToken, answered from memory for a token that verified before.
+func (v *verifiedTokens) verify(key []byte, token string, now time.Time) (string, error) {
+	v.mu.RLock()
+	shop, ok := v.shops[token]
+	v.mu.RUnlock()
+	if ok {
+		return shop, nil
+	}
+	shop, err := VerifyCheckoutToken(key, token, now)
+	if err != nil {
+		return "", err
+	}
+	v.mu.Lock()
+	if v.shops == nil || len(v.shops) >= maxVerifiedTokens {
+		v.shops = map[string]string{}
+	}
+	// A copy: the caller's string may share memory with a request buffer that is reused
+	// (Fiber's header values do), which would change the key under the map.
+	v.shops[strings.Clone(token)] = shop
+	v.mu.Unlock()
+	return shop, nil
 }

@@ -128,3 +128,30 @@ func TestVerifyCheckoutToken(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifiedTokensRemembersSuccessesOnly: a token that verified is answered from memory
+// (here, with a key that could not verify it), and a forged one is checked every time.
+func TestVerifiedTokensRemembersSuccessesOnly(t *testing.T) {
+	now := time.Now()
+	key := []byte(testKey)
+	token, err := MintCheckoutToken(key, shopA, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v verifiedTokens
+	if shop, err := v.verify(key, token, now); err != nil || shop != shopA {
+		t.Fatalf("verify = %q, %v; want %q", shop, err, shopA)
+	}
+	if shop, err := v.verify([]byte("another key"), token, now); err != nil || shop != shopA {
+		t.Errorf("verify again = %q, %v; want %q from memory", shop, err, shopA)
+	}
+	forged := token[:len(token)-2] + "xx"
+	for range 2 {
+		if shop, err := v.verify(key, forged, now); !errors.Is(err, ErrInvalidCheckoutToken) {
+			t.Errorf("verify(forged) = %q, %v; want ErrInvalidCheckoutToken", shop, err)
+		}
+	}
+	if len(v.shops) != 1 {
+		t.Errorf("remembered %d tokens; want 1", len(v.shops))
+	}
+}

@@ -26,6 +26,8 @@ type Server struct {
 	installer Installer
 	offerSync OfferSyncer
 	backtests backtestJobs // backtest.go
+	// checkoutTokens remembers verified checkout tokens (checkouttoken.go).
+	checkoutTokens verifiedTokens
 }
 
 // Deps are the server's collaborators, built by Run (or a test).

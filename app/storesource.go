@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/regularsapp/regulars/discountfn"
 	"github.com/regularsapp/regulars/store"
 )
@@ -17,7 +19,11 @@ import (
 // coherent by the store's change notices (store.Listen: PostgreSQL LISTEN/NOTIFY across
 // processes, in-process on SQLite):
 //
-//   - a shop's compiled offer set, reused until a notice says the shop's offers changed;
+//   - a shop's compiled offer set, reused until a notice says the shop's offers changed. A
+//     notice starts one compile in the background, and checkouts keep the previous set until
+//     it is ready: compiling thousands of offers inside each checkout's deadline, once per
+//     concurrent checkout, would miss the deadline right after every edit. Only a shop's
+//     first checkout waits, and concurrent ones share its compile;
 //   - buyers' facts (history, usage, block list), reused until a notice says the shop's orders,
 //     ledger, block list or settings changed.
 //
@@ -34,6 +40,7 @@ type StoreSource struct {
 	sets      map[string]compiledShop
 	facts     map[factsKey]cachedFacts
 	now       func() time.Time
+	compiles  singleflight.Group // by shop
 }
 
 // cacheKey is one shop's cache of one kind.
@@ -61,6 +68,9 @@ type cachedFacts struct {
 }
 
 const (
+	// compileTimeout bounds one compile, which runs for every caller waiting on it and so
+	// outlives any one checkout's deadline.
+	compileTimeout = 30 * time.Second
 	// maxCacheAge bounds how long an entry is trusted without a notice.
 	maxCacheAge = 30 * time.Second
 	// maxCachedFacts bounds the facts cache; when it is full, entries are dropped at random.
@@ -101,11 +111,16 @@ func (s *StoreSource) Watch(ctx context.Context, logger *slog.Logger) {
 	}
 }
 
-// changed records a notice: entries of the shop and kind loaded before it are stale.
+// changed records a notice: entries of the shop and kind loaded before it are stale. A shop
+// whose offer set is cached gets it compiled again now, before its next checkout asks.
 func (s *StoreSource) changed(c store.Change) {
 	s.mu.Lock()
 	s.gen[cacheKey{c.Shop, c.Kind}]++
+	_, cached := s.sets[c.Shop]
 	s.mu.Unlock()
+	if cached && c.Kind == store.ChangeOffers {
+		s.compiles.DoChan(c.Shop, func() (any, error) { return s.compileAndKeep(c.Shop) })
+	}
 }
 
 // Checkout implements CheckoutSource.
@@ -116,11 +131,13 @@ func (s *StoreSource) Checkout(ctx context.Context, shop string) (*discountfn.Of
 	cached, ok := s.sets[shop]
 	s.mu.Unlock()
 	book := &storeCodeBook{ctx: ctx, st: s.st, shop: shop}
-	now := s.now()
-	if listening && ok && cached.version == "" && cached.gen == gen && now.Sub(cached.at) < maxCacheAge {
+	if listening && ok && cached.version == "" {
+		if cached.gen != gen || s.now().Sub(cached.at) >= maxCacheAge {
+			// Stale: the previous set serves until the new one is compiled.
+			s.compiles.DoChan(shop, func() (any, error) { return s.compileAndKeep(shop) })
+		}
 		return cached.set, book, nil
 	}
-	version := ""
 	if !listening {
 		v, err := s.st.OfferSetVersion(ctx, shop)
 		if errors.Is(err, store.ErrNotFound) {
@@ -132,18 +149,61 @@ func (s *StoreSource) Checkout(ctx context.Context, shop string) (*discountfn.Of
 		if ok && cached.version == v {
 			return cached.set, book, nil
 		}
+	}
+	select {
+	case r := <-s.compiles.DoChan(shop, func() (any, error) { return s.compileAndKeep(shop) }):
+		if r.Err != nil {
+			return nil, nil, r.Err
+		}
+		return r.Val.(*discountfn.OfferSet), book, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
+// compileAndKeep compiles the shop's offer set and caches it, for every caller waiting on it
+// (so within its own timeout, not a caller's deadline). A shop that is gone leaves the cache.
+func (s *StoreSource) compileAndKeep(shop string) (*discountfn.OfferSet, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), compileTimeout)
+	defer cancel()
+	s.mu.Lock()
+	listening := s.listening
+	gen := s.gen[cacheKey{shop, store.ChangeOffers}]
+	s.mu.Unlock()
+	version := ""
+	if !listening {
+		v, err := s.st.OfferSetVersion(ctx, shop)
+		if errors.Is(err, store.ErrNotFound) {
+			err = ErrUnknownShop
+		}
+		if err != nil {
+			s.forget(shop, err)
+			return nil, err
+		}
 		version = v
 	}
 	// Compiled after reading gen (and the version): a change committed meanwhile bumps gen
 	// (or the version) again, so this entry cannot hide it.
+	at := s.now()
 	set, err := s.compile(ctx, shop)
 	if err != nil {
-		return nil, nil, err
+		s.forget(shop, err)
+		return nil, err
 	}
 	s.mu.Lock()
-	s.sets[shop] = compiledShop{version: version, gen: gen, at: now, set: set}
+	s.sets[shop] = compiledShop{version: version, gen: gen, at: at, set: set}
 	s.mu.Unlock()
-	return set, book, nil
+	return set, nil
+}
+
+// forget drops a shop's cached set when err says the shop is gone (uninstalled); after other
+// errors (the database away) the set it had keeps serving.
+func (s *StoreSource) forget(shop string, err error) {
+	if errors.Is(err, ErrUnknownShop) {
+		s.mu.Lock()
+		delete(s.sets, shop)
+		s.mu.Unlock()
+	}
 }
 
 // compile loads and compiles a shop's offers and segments.

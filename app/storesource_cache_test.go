@@ -110,3 +110,56 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestStoreSourceCompilesOnceAndNotInsideCheckouts: concurrent first checkouts of a shop
+// share one compile, and after a change a checkout answers with the previous set at once
+// (even with its deadline already gone) while the new one compiles in the background.
+func TestStoreSourceCompilesOnceAndNotInsideCheckouts(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := storetest.OpenMigrated(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
+	mustShops(t, st, shopA)
+	mustSaveOffers(t, st, shopA, percentOffer("first", 10*100))
+	src := NewStoreSource(st)
+	done := make(chan struct{})
+	go func() { defer close(done); src.Watch(ctx, slog.New(slog.DiscardHandler)) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "listening", func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.listening })
+
+	const callers = 16
+	sets := make(chan *discountfn.OfferSet, callers)
+	start := make(chan struct{})
+	for range callers {
+		go func() {
+			<-start
+			set, _, err := src.Checkout(ctx, shopA)
+			if err != nil {
+				t.Error(err)
+			}
+			sets <- set
+		}()
+	}
+	close(start)
+	first := <-sets
+	for range callers - 1 {
+		if set := <-sets; set != first {
+			t.Fatal("concurrent first checkouts compiled the offer set more than once")
+		}
+	}
+
+	mustSaveOffers(t, st, shopA, percentOffer("second", 5*100))
+	gone, stop := context.WithCancel(ctx)
+	stop()
+	set, _, err := src.Checkout(gone, shopA)
+	if err != nil || set == nil {
+		t.Fatalf("checkout right after a change, its deadline gone = %v, %v; want a set from memory", set, err)
+	}
+	waitFor(t, "the new set, compiled in the background", func() bool {
+		set, _, err := src.Checkout(gone, shopA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ok := set.Offer("second")
+		return ok
+	})
+}

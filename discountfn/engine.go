@@ -35,6 +35,11 @@ func (s *OfferSet) Evaluate(req Request) (Result, error) {
 		if lo != nil {
 			lo.out = out
 			live = append(live, lo)
+		}
+		if req.NoHints {
+			continue
+		}
+		if lo != nil {
 			if h := ec.tierHint(lo); h != nil {
 				res.Hints = append(res.Hints, *h)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +275,19 @@ func TestGoldenVectors(t *testing.T) {
 						t.Fatal(err)
 					}
 					checkGolden(t, &r.Want, &res, &full)
+
+					// The checkout asks for no hints; nothing else may change.
+					req.Explain, req.NoHints = r.Explain, true
+					bare, err := set.Evaluate(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(bare.Hints) != 0 {
+						t.Errorf("NoHints: hints %+v, want none", bare.Hints)
+					}
+					if !reflect.DeepEqual(bare.Operations, res.Operations) || !reflect.DeepEqual(bare.Outcomes, res.Outcomes) {
+						t.Errorf("NoHints changed the result:\n got %+v\nwant %+v", bare, res)
+					}
 				})
 			}
 		})
