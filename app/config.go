@@ -85,6 +85,7 @@ const (
 	envScopes             = "SHOPIFY_SCOPES"
 	envSyncWorkers        = "REGULARS_SYNC_WORKERS"
 	envReconcileInterval  = "REGULARS_RECONCILE_INTERVAL"
+	envDebugAddr          = "REGULARS_DEBUG_ADDR"
 )
 
 // Config is the whole configuration of the service, read once at start and passed down.
@@ -133,6 +134,10 @@ type Config struct {
 	// read again from the platform (REGULARS_RECONCILE_INTERVAL, a Go duration, default 6h;
 	// 0 turns the reconciliation off).
 	ReconcileInterval time.Duration
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this loopback address
+	// (REGULARS_DEBUG_ADDR, such as 127.0.0.1:6060; default off), for profiling a running
+	// process. Only loopback is accepted: the profiles show internals and cost CPU.
+	DebugAddr string
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in production, a map in
@@ -287,10 +292,33 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	if v := strings.TrimSpace(getenv(envDebugAddr)); v != "" {
+		if err := checkLoopbackAddr(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", envDebugAddr, err))
+		} else {
+			cfg.DebugAddr = v
+		}
+	}
+
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// checkLoopbackAddr accepts host:port with a loopback IP or localhost as the host.
+func checkLoopbackAddr(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", v, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q has no port number", v)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%q is not a loopback address such as 127.0.0.1:6060", v)
+	}
+	return nil
 }
 
 // parseBaseURL checks an absolute http(s) URL with a host and no query or fragment, and

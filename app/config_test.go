@@ -114,6 +114,21 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{`SHOPIFY_SCOPES: "Write-Discounts" is not a scope`},
 		},
 		{
+			name: "profiler on loopback",
+			env:  map[string]string{"REGULARS_DEBUG_ADDR": " 127.0.0.1:6060 "},
+			want: dev(func(c *Config) { c.DebugAddr = "127.0.0.1:6060" }),
+		},
+		{
+			name:    "profiler on a public address",
+			env:     map[string]string{"REGULARS_DEBUG_ADDR": "0.0.0.0:6060"},
+			wantErr: []string{"REGULARS_DEBUG_ADDR", "not a loopback address"},
+		},
+		{
+			name:    "profiler address without a port",
+			env:     map[string]string{"REGULARS_DEBUG_ADDR": "localhost"},
+			wantErr: []string{"REGULARS_DEBUG_ADDR", "not host:port"},
+		},
+		{
 			name: "deadline bounds are inclusive",
 			env:  map[string]string{"REGULARS_CHECKOUT_DEADLINE": "10ms"},
 			want: dev(func(c *Config) { c.CheckoutDeadline = 10 * time.Millisecond }),

@@ -100,6 +100,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}()
 	defer func() { stopWorkers(); <-watchDone }()
 
+	if cfg.DebugAddr != "" {
+		_, stopDebug, err := startDebug(cfg.DebugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+
 	srv := New(cfg, Deps{Source: src, Webhooks: receiver, Logger: logger, Now: time.Now,
 		Store: st, Tokens: tokens, Installer: platformSync, OfferSync: platformSync})
 	serveErr := make(chan error, 1)
