@@ -147,6 +147,9 @@ func (s *Server) importCodesHandler(c *fiber.Ctx) error {
 	if err := s.codesOffer(ctx, shop, id); err != nil {
 		return err
 	}
+	if len(bytes.TrimSpace(c.Body())) == 0 {
+		return badRequest(nil, "request body is empty: expected a CSV file of codes")
+	}
 	rows, problems := codegen.ParseCSV(bytes.NewReader(c.Body()))
 	if n := len(rows) + len(problems); n > maxCodesPerRequest {
 		return invalid(discountfn.FieldError{Path: "body", Message: fmt.Sprintf("must have at most %d rows: split the file", maxCodesPerRequest)})

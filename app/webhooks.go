@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -22,6 +23,12 @@ const (
 	headerTriggeredAt = "X-Shopify-Triggered-At"
 )
 
+// webhookStoreTimeout bounds storing a delivery. The platform waits 5 s for the answer and
+// retries what it does not get; past this the delivery is answered 5xx instead, so a database
+// that stops answering (a network partition) makes webhooks fail fast rather than hang, each
+// holding a request and a database connection until the network heals.
+const webhookStoreTimeout = 4 * time.Second
+
 // webhookHandler hands a delivery to the receiver, which verifies it and stores it durably;
 // the 200 goes out only after that. Processing happens later, in the workers, so the platform
 // is answered fast and a crash after the 200 loses nothing.
@@ -39,7 +46,9 @@ func (s *Server) webhookHandler(c *fiber.Ctx) error {
 	if t, err := time.Parse(time.RFC3339Nano, c.Get(headerTriggeredAt)); err == nil {
 		d.TriggeredAt = t
 	}
-	duplicate, err := s.hooks.Receive(c.UserContext(), d)
+	ctx, cancel := context.WithTimeout(c.UserContext(), webhookStoreTimeout)
+	defer cancel()
+	duplicate, err := s.hooks.Receive(ctx, d)
 	switch {
 	case errors.Is(err, webhooks.ErrUnauthorized):
 		return unauthorized("webhook signature", err)

@@ -23,6 +23,8 @@ import (
 const (
 	crashShop   = "crash-test.myshopify.com"
 	crashSecret = "crash-test-app-secret"
+	// crashCheckoutKey signs the checkout tokens of the apps these tests start.
+	crashCheckoutKey = "crash-test-checkout-signing-key-0123456789"
 )
 
 // TestKilledAfterAcknowledgementLosesNothing runs the real binary, acknowledges a stream of
@@ -33,11 +35,7 @@ func TestKilledAfterAcknowledgementLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "regulars")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	t.Run("sqlite", func(t *testing.T) { testKill(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "crash.db")) })
 	t.Run("postgres", func(t *testing.T) { testKill(t, bin, storetest.NewPostgresDSN(t)) })
 }
@@ -141,7 +139,8 @@ type runningApp struct {
 }
 
 // startApp starts the binary in production mode on a free port and waits until it listens.
-func startApp(t *testing.T, bin, dsn string, workers int) *runningApp {
+// Extra environment variables (NAME=value) come last and so win.
+func startApp(t *testing.T, bin, dsn string, workers int, extraEnv ...string) *runningApp {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
@@ -149,10 +148,11 @@ func startApp(t *testing.T, bin, dsn string, workers int) *runningApp {
 		"REGULARS_ADDR=127.0.0.1:0",
 		"DATABASE_URL="+dsn,
 		"SHOPIFY_API_SECRET="+crashSecret,
-		"REGULARS_CHECKOUT_SIGNING_KEY=crash-test-checkout-signing-key-0123456789",
+		"REGULARS_CHECKOUT_SIGNING_KEY="+crashCheckoutKey,
 		"REGULARS_TOKEN_KEY=Y3Jhc2gtdGVzdC10b2tlbi1rZXktMDEyMzQ1Njc4OTA=", // 32 bytes
 		fmt.Sprint("REGULARS_WEBHOOK_WORKERS=", workers),
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
