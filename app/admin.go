@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +37,7 @@ import (
 //	POST   /api/offers/:id/pause        → record (also resume, archive; If-Match optional)
 //	DELETE /api/offers/:id              soft delete → 204
 //	POST   /api/offers/:id/duplicate    → 201 record of the copy, a draft
-//	GET    /api/settings, PUT /api/settings   store.ShopSettings
+//	GET    /api/settings, PUT /api/settings   store.ShopSettings (PUT names every setting)
 //	GET    /api/data-requests           {"data_requests": [...]}
 //
 // A record is {"id", "version", "status", "lifecycle", "created_at", "updated_at", "offer"}.
@@ -297,6 +299,9 @@ func (s *Server) putSettingsHandler(c *fiber.Ctx) error {
 	if err := decodeBody(c.Body(), &settings); err != nil {
 		return err
 	}
+	if err := requireEverySetting(c.Body()); err != nil {
+		return err
+	}
 	if err := validateSettings(settings); err != nil {
 		return err
 	}
@@ -448,6 +453,40 @@ func validateSettings(st store.ShopSettings) error {
 	for i, g := range st.CODGateways {
 		if strings.TrimSpace(g) == "" {
 			problems = append(problems, discountfn.FieldError{Path: fmt.Sprintf("cod_gateways[%d]", i), Message: "must not be empty"})
+		}
+	}
+	if len(problems) > 0 {
+		return invalid(problems...)
+	}
+	return nil
+}
+
+// requireEverySetting checks that a PUT of the settings names each setting, and nothing else.
+// PUT replaces them all, so a missing key would silently reset a setting to its zero value
+// ({} would turn off releasing usage on cancel and forget the cash-on-delivery gateways),
+// and a misspelt key would be ignored.
+func requireEverySetting(body []byte) error {
+	var given map[string]json.RawMessage
+	if err := json.Unmarshal(body, &given); err != nil {
+		return jsonError(err)
+	}
+	known := map[string]bool{}
+	var problems []discountfn.FieldError
+	t := reflect.TypeFor[store.ShopSettings]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		known[name] = true
+		if _, ok := given[name]; !ok {
+			problems = append(problems, discountfn.FieldError{Path: name,
+				Message: "is required: PUT replaces every setting (GET /api/settings gives the current ones)"})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if !known[name] {
+			problems = append(problems, discountfn.FieldError{Path: name, Message: "is not a setting"})
 		}
 	}
 	if len(problems) > 0 {

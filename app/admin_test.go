@@ -306,6 +306,27 @@ func TestAdminSettings(t *testing.T) {
 		if b, err := st.GetSettings(context.Background(), shopB); err != nil || b.Timezone != "UTC" || b.CountTestOrders {
 			t.Errorf("shop B's settings = %+v, %v; want untouched", b, err)
 		}
+		// PUT replaces every setting: one left out, or misspelt, is refused and changes nothing.
+		for _, tc := range []struct {
+			name, body, path string
+		}{
+			{"empty object", `{}`, `"path":"release_usage_on_cancel"`},
+			{"one left out", `{"timezone":"UTC","count_test_orders":false,"count_cancelled":false,"count_fully_refunded":false,
+				"count_unpaid_cod":false,"cod_gateways":["COD"]}`, `"path":"release_usage_on_cancel"`},
+			{"misspelt", `{"timezone":"UTC","count_test_orders":false,"count_cancelled":false,"count_fully_refunded":false,
+				"count_unpaid_cod":false,"cod_gateways":["COD"],"release_usage_on_cancel":true,"release_usage_on_cancle":false}`,
+				`"path":"release_usage_on_cancle"`},
+		} {
+			resp, body = env.call(t, http.MethodPut, "/api/settings", shopA, json.RawMessage(tc.body), nil)
+			mustStatus(t, tc.name, resp, body, http.StatusUnprocessableEntity)
+			if !strings.Contains(string(body), tc.path) {
+				t.Errorf("%s: 422 body %s lacks %s", tc.name, body, tc.path)
+			}
+			if now, err := st.GetSettings(context.Background(), shopA); err != nil || now.Timezone != "Europe/Paris" || !now.CountTestOrders {
+				t.Errorf("%s: settings now %+v, %v; want unchanged", tc.name, now, err)
+			}
+		}
+
 		resp, body = env.call(t, http.MethodGet, "/api/settings", "unknown-shop.myshopify.com", nil, nil)
 		mustStatus(t, "settings of a shop not in the store", resp, body, http.StatusNotFound)
 	})
