@@ -24,8 +24,12 @@ import (
 //     it is ready: compiling thousands of offers inside each checkout's deadline, once per
 //     concurrent checkout, would miss the deadline right after every edit. Only a shop's
 //     first checkout waits, and concurrent ones share its compile;
-//   - buyers' facts (history, usage, block list), reused until a notice says the shop's orders,
-//     ledger, block list or settings changed.
+//   - buyers' facts (history, their own usage, block list), reused until a notice says the
+//     shop's orders, ledger, block list or settings changed;
+//   - a shop's usage of its offers (totals and recent days, the same for every buyer:
+//     thousands of rows in a large shop), reused until such a notice too. It is read once per
+//     change for everyone, with a timeout of its own: read per buyer inside each checkout's
+//     deadline, a 10,000-offer shop under load timed out every read and never warmed up.
 //
 // While Watch is not listening (not started, or its connection failed), the offer set is
 // checked against the shop's offer-set version on every call (one small query) and facts are
@@ -40,7 +44,15 @@ type StoreSource struct {
 	sets      map[string]compiledShop
 	facts     map[factsKey]cachedFacts
 	now       func() time.Time
+	usage     map[string]cachedUsage
 	compiles  singleflight.Group // by shop
+	usageRead singleflight.Group // by shop
+}
+
+type cachedUsage struct {
+	gen   uint64
+	at    time.Time
+	usage discountfn.Usage
 }
 
 // cacheKey is one shop's cache of one kind.
@@ -80,7 +92,7 @@ const (
 // NewStoreSource serves checkouts from st.
 func NewStoreSource(st *store.Store) *StoreSource {
 	return &StoreSource{st: st, gen: map[cacheKey]uint64{}, sets: map[string]compiledShop{},
-		facts: map[factsKey]cachedFacts{}, now: time.Now}
+		facts: map[factsKey]cachedFacts{}, usage: map[string]cachedUsage{}, now: time.Now}
 }
 
 // Watch listens to the store's change notices until ctx ends, serving from the caches while
@@ -91,7 +103,7 @@ func (s *StoreSource) Watch(ctx context.Context, logger *slog.Logger) {
 		err := s.st.Listen(ctx, func() {
 			s.mu.Lock()
 			// Whatever was cached before listening may have missed notices.
-			s.sets, s.facts = map[string]compiledShop{}, map[factsKey]cachedFacts{}
+			s.sets, s.facts, s.usage = map[string]compiledShop{}, map[factsKey]cachedFacts{}, map[string]cachedUsage{}
 			s.listening = true
 			s.mu.Unlock()
 		}, s.changed)
@@ -252,9 +264,25 @@ func (s *StoreSource) compile(ctx context.Context, shop string) (*discountfn.Off
 	return discountfn.NewOfferSet(discountfn.Settings{Currency: sh.Currency, Location: loc}, offers, segments)
 }
 
-// Facts implements CheckoutSource. Cached facts are shared between calls: the engine only
-// reads them.
+// Facts implements CheckoutSource: the buyer's own facts and the shop's usage, each from its
+// cache. Cached facts are shared between calls: the engine only reads them.
 func (s *StoreSource) Facts(ctx context.Context, shop string, buyer discountfn.Buyer) (discountfn.Facts, error) {
+	// The shop's usage first: its read, once started, goes on for the next checkouts even if
+	// this one gives up.
+	usage, err := s.shopUsage(ctx, shop)
+	if err != nil {
+		return discountfn.Facts{}, err
+	}
+	facts, err := s.buyerFacts(ctx, shop, buyer)
+	if err != nil {
+		return discountfn.Facts{}, err
+	}
+	facts.Usage = usage
+	return facts, nil
+}
+
+// buyerFacts is store.BuyerFacts through the per-buyer cache.
+func (s *StoreSource) buyerFacts(ctx context.Context, shop string, buyer discountfn.Buyer) (discountfn.Facts, error) {
 	key := factsKey{shop, buyer}
 	s.mu.Lock()
 	listening := s.listening
@@ -265,7 +293,7 @@ func (s *StoreSource) Facts(ctx context.Context, shop string, buyer discountfn.B
 	if listening && ok && cached.gen == gen && now.Sub(cached.at) < maxCacheAge {
 		return cached.facts, nil
 	}
-	facts, err := s.st.Facts(ctx, shop, buyer)
+	facts, err := s.st.BuyerFacts(ctx, shop, buyer)
 	if err != nil || !listening {
 		return facts, err
 	}
@@ -281,6 +309,48 @@ func (s *StoreSource) Facts(ctx context.Context, shop string, buyer discountfn.B
 	s.facts[key] = cachedFacts{gen: gen, at: now, facts: facts}
 	s.mu.Unlock()
 	return facts, nil
+}
+
+// shopUsage is store.ShopUsage through the per-shop cache: one read at a time per shop,
+// shared by the checkouts waiting for it and finished even when they give up.
+func (s *StoreSource) shopUsage(ctx context.Context, shop string) (discountfn.Usage, error) {
+	s.mu.Lock()
+	listening := s.listening
+	gen := s.gen[cacheKey{shop, store.ChangeFacts}]
+	cached, ok := s.usage[shop]
+	s.mu.Unlock()
+	if listening && ok && cached.gen == gen && s.now().Sub(cached.at) < maxCacheAge {
+		return cached.usage, nil
+	}
+	if !listening {
+		return s.st.ShopUsage(ctx, shop)
+	}
+	read := s.usageRead.DoChan(shop, func() (any, error) {
+		readCtx, cancel := context.WithTimeout(context.Background(), compileTimeout)
+		defer cancel()
+		at := s.now()
+		// gen is read again here, before the read: a change committed meanwhile bumps it.
+		s.mu.Lock()
+		gen := s.gen[cacheKey{shop, store.ChangeFacts}]
+		s.mu.Unlock()
+		usage, err := s.st.ShopUsage(readCtx, shop)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.usage[shop] = cachedUsage{gen: gen, at: at, usage: usage}
+		s.mu.Unlock()
+		return usage, nil
+	})
+	select {
+	case r := <-read:
+		if r.Err != nil {
+			return discountfn.Usage{}, r.Err
+		}
+		return r.Val.(discountfn.Usage), nil
+	case <-ctx.Done():
+		return discountfn.Usage{}, ctx.Err()
+	}
 }
 
 // storeCodeBook looks unique codes up in the store, within the checkout call's context. A

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -161,5 +162,69 @@ func TestStoreSourceCompilesOnceAndNotInsideCheckouts(t *testing.T) {
 		}
 		_, ok := set.Offer("second")
 		return ok
+	})
+}
+
+// TestStoreSourceSharesShopUsage: the shop's usage is read once for every buyer, follows the
+// ledger, and a read the checkout gave up on still completes and warms the cache.
+func TestStoreSourceSharesShopUsage(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := storetest.OpenMigrated(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
+	mustShops(t, st, shopA)
+	mustSaveOffers(t, st, shopA, percentOffer("first", 10*100))
+	src := NewStoreSource(st)
+	done := make(chan struct{})
+	go func() { defer close(done); src.Watch(ctx, slog.New(slog.DiscardHandler)) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "listening", func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.listening })
+
+	ada := discountfn.Buyer{CustomerID: "gid://shopify/Customer/1", Email: "ada@example.com"}
+	bob := discountfn.Buyer{CustomerID: "gid://shopify/Customer/2", Email: "bob@example.com"}
+	placed := time.Now().Add(-time.Hour)
+	redeem := func(orderID string, b discountfn.Buyer) {
+		t.Helper()
+		_, err := st.ApplyOrderEvents(ctx, []store.OrderEvent{{
+			Order: store.Order{Shop: shopA, ID: orderID, CustomerID: b.CustomerID, Email: b.Email, PlacedAt: placed,
+				UpdatedAt: placed, Currency: "USD", Subtotal: 1000, Total: 900, FinancialStatus: "paid"},
+			Redemptions: []store.Redemption{{OfferID: "first", Amount: 100, OrderTotal: 900, PlacedAt: placed,
+				IdentityKeys: b.IdentityKeys()}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	redeem("1", ada)
+
+	// A checkout that gave up before the read: the read goes on and fills the cache.
+	gone, stop := context.WithCancel(ctx)
+	stop()
+	if _, err := src.Facts(gone, shopA, ada); err == nil {
+		t.Fatal("Facts with its deadline gone answered; want the context's error")
+	}
+	waitFor(t, "the usage read to finish", func() bool {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return src.usage[shopA].usage.Offers["first"].Total == 1
+	})
+	fa, err := src.Facts(ctx, shopA, ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := src.Facts(ctx, shopA, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.ValueOf(fa.Usage.Offers).Pointer() != reflect.ValueOf(fb.Usage.Offers).Pointer() {
+		t.Error("two buyers' facts hold two copies of the shop's usage")
+	}
+	if fa.BuyerUsage["first"][ada.IdentityKeys()[0]] != 1 || len(fb.BuyerUsage) != 0 {
+		t.Errorf("buyer usage: ada %v, bob %v; want ada's one redemption only", fa.BuyerUsage, fb.BuyerUsage)
+	}
+
+	redeem("2", bob)
+	waitFor(t, "the new redemption in the shop's usage", func() bool {
+		f, err := src.Facts(ctx, shopA, ada)
+		return err == nil && f.Usage.Offers["first"].Total == 2
 	})
 }

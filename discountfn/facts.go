@@ -8,6 +8,11 @@ import "time"
 type Facts struct {
 	History History `json:"history"`
 	Usage   Usage   `json:"usage"`
+	// BuyerUsage counts this buyer's redemptions per offer and identity key, for a loader
+	// that keeps them apart from Usage so that one Usage (totals and days, the same for every
+	// buyer: thousands of offers in a large shop) can be shared by every buyer's facts. An
+	// offer's per-customer count for a key is the larger of Usage's ByIdentity and this.
+	BuyerUsage map[string]map[string]int `json:"buyer_usage,omitempty"`
 	// Blocked lists identity keys (see IdentityKeys) that may use no offer.
 	Blocked map[string]bool `json:"blocked,omitempty"`
 }

@@ -288,6 +288,19 @@ func TestGoldenVectors(t *testing.T) {
 					if !reflect.DeepEqual(bare.Operations, res.Operations) || !reflect.DeepEqual(bare.Outcomes, res.Outcomes) {
 						t.Errorf("NoHints changed the result:\n got %+v\nwant %+v", bare, res)
 					}
+
+					// A loader may keep the buyer's per-identity counts apart from the shop's
+					// usage (Facts.BuyerUsage): the same answer.
+					if apart, moved := identityUsageApart(v.Facts); moved {
+						req.Facts = apart
+						got, err := set.Evaluate(req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(got, bare) {
+							t.Errorf("with BuyerUsage:\n got %+v\nwant %+v", got, bare)
+						}
+					}
 				})
 			}
 		})
@@ -348,4 +361,24 @@ func compactJSON(b []byte) []byte {
 	}
 	out, _ := json.Marshal(v)
 	return out
+}
+
+// identityUsageApart moves facts' per-identity usage into BuyerUsage; moved is false when
+// there was none.
+func identityUsageApart(f Facts) (Facts, bool) {
+	out := f
+	out.Usage = Usage{Offers: map[string]OfferUsage{}}
+	moved := false
+	for id, u := range f.Usage.Offers {
+		if len(u.ByIdentity) > 0 {
+			if out.BuyerUsage == nil {
+				out.BuyerUsage = map[string]map[string]int{}
+			}
+			out.BuyerUsage[id] = u.ByIdentity
+			u.ByIdentity = nil
+			moved = true
+		}
+		out.Usage.Offers[id] = u
+	}
+	return out, moved
 }

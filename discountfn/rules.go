@@ -278,10 +278,9 @@ func (ec *evalContext) checkLimits(o *compiledOffer) (Reason, string) {
 	}
 	if l.UsesPerCustomer > 0 {
 		used := 0
+		apart := ec.facts.BuyerUsage[o.ID]
 		for _, key := range ec.limitKeys(o) {
-			if n := u.ByIdentity[key]; n > used {
-				used = n
-			}
+			used = max(used, u.ByIdentity[key], apart[key])
 		}
 		if used >= l.UsesPerCustomer {
 			return ReasonCustomerLimit, fmt.Sprintf("this customer used it %d of %d times", used, l.UsesPerCustomer)

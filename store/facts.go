@@ -107,7 +107,35 @@ func buyerOrders(b discountfn.Buyer) (where string, args []any, ok bool) {
 //
 // A buyer with neither customer id nor email has no history (usage is still filled in).
 // ErrNotFound if the shop does not exist. Seven indexed queries at most.
+//
+// Facts is BuyerFacts and ShopUsage in one value, the buyer's per-identity counts in Usage.
 func (s *Store) Facts(ctx context.Context, shop string, buyer discountfn.Buyer) (discountfn.Facts, error) {
+	facts, err := s.BuyerFacts(ctx, shop, buyer)
+	if err != nil {
+		return discountfn.Facts{}, err
+	}
+	usage, err := s.ShopUsage(ctx, shop)
+	if err != nil {
+		return discountfn.Facts{}, err
+	}
+	for offer, byKey := range facts.BuyerUsage {
+		if usage.Offers == nil {
+			usage.Offers = map[string]discountfn.OfferUsage{}
+		}
+		u := usage.Offers[offer]
+		u.ByIdentity = byKey
+		usage.Offers[offer] = u
+	}
+	facts.Usage, facts.BuyerUsage = usage, nil
+	return facts, nil
+}
+
+// BuyerFacts is what Facts says of the buyer alone: History, Blocked, and the per-identity
+// usage of the buyer's own keys in BuyerUsage (offer id, then identity key); Usage stays
+// empty. With ShopUsage, which is the same for every buyer, it makes the whole (the checkout
+// caches the two apart: a large shop's usage is thousands of rows, read once per change rather
+// than once per buyer). ErrNotFound if the shop does not exist. Five indexed queries at most.
+func (s *Store) BuyerFacts(ctx context.Context, shop string, buyer discountfn.Buyer) (discountfn.Facts, error) {
 	db := s.db.WithContext(ctx)
 	st, err := loadSettings(db, shop)
 	if err != nil {
@@ -117,7 +145,7 @@ func (s *Store) Facts(ctx context.Context, shop string, buyer discountfn.Buyer) 
 	if err != nil {
 		return discountfn.Facts{}, fmt.Errorf("store: facts: history: %w", translate(err))
 	}
-	usage, err := s.usage(db, shop, buyer.IdentityKeys())
+	byKey, err := identityUsage(db, shop, buyer.IdentityKeys())
 	if err != nil {
 		return discountfn.Facts{}, fmt.Errorf("store: facts: usage: %w", translate(err))
 	}
@@ -125,7 +153,7 @@ func (s *Store) Facts(ctx context.Context, shop string, buyer discountfn.Buyer) 
 	if err != nil {
 		return discountfn.Facts{}, fmt.Errorf("store: facts: block list: %w", translate(err))
 	}
-	return discountfn.Facts{History: history, Usage: usage, Blocked: blocked}, nil
+	return discountfn.Facts{History: history, BuyerUsage: byKey, Blocked: blocked}, nil
 }
 
 // buyerHistory reads the buyer's orders and keeps those that count, oldest first.
@@ -199,12 +227,14 @@ func buyerHistory(db *gorm.DB, shop string, buyer discountfn.Buyer, st ShopSetti
 	return discountfn.History{Orders: orders}, nil
 }
 
-// usage counts the shop's ledger rows that are not released: per offer (from the counters,
-// usage.go), per offer and recent day, and per offer and one of keys. Three queries.
-func (s *Store) usage(db *gorm.DB, shop string, keys []string) (discountfn.Usage, error) {
+// ShopUsage counts the shop's ledger rows that are not released, per offer (from the
+// counters, usage.go) and per offer and recent day, as Facts' Usage without ByIdentity. Two
+// queries.
+func (s *Store) ShopUsage(ctx context.Context, shop string) (discountfn.Usage, error) {
+	db := s.db.WithContext(ctx)
 	totals, err := offerUsageTotals(db, shop)
 	if err != nil {
-		return discountfn.Usage{}, err
+		return discountfn.Usage{}, fmt.Errorf("store: usage: %w", translate(err))
 	}
 	if len(totals) == 0 {
 		return discountfn.Usage{}, nil
@@ -223,7 +253,7 @@ func (s *Store) usage(db *gorm.DB, shop string, keys []string) (discountfn.Usage
 	err = db.Raw(`SELECT offer_id, day, COUNT(*) AS n FROM redemptions
 		WHERE shop = ? AND day >= ? AND released = ? GROUP BY offer_id, day`, shop, since, false).Scan(&days).Error
 	if err != nil {
-		return discountfn.Usage{}, err
+		return discountfn.Usage{}, fmt.Errorf("store: usage by day: %w", translate(err))
 	}
 	for _, d := range days {
 		u := offers[d.OfferID]
@@ -233,29 +263,34 @@ func (s *Store) usage(db *gorm.DB, shop string, keys []string) (discountfn.Usage
 		u.ByDay[d.Day] = d.N
 		offers[d.OfferID] = u
 	}
-
-	if len(keys) > 0 {
-		var byKey []struct {
-			OfferID     string `gorm:"column:offer_id"`
-			IdentityKey string `gorm:"column:identity_key"`
-			N           int    `gorm:"column:n"`
-		}
-		err = db.Raw(`SELECT i.offer_id, i.identity_key, COUNT(*) AS n
-			FROM redemption_identities i
-			JOIN redemptions r ON r.shop = i.shop AND r.order_id = i.order_id AND r.offer_id = i.offer_id
-			WHERE i.shop = ? AND i.identity_key IN ? AND r.released = ?
-			GROUP BY i.offer_id, i.identity_key`, shop, keys, false).Scan(&byKey).Error
-		if err != nil {
-			return discountfn.Usage{}, err
-		}
-		for _, k := range byKey {
-			u := offers[k.OfferID]
-			if u.ByIdentity == nil {
-				u.ByIdentity = map[string]int{}
-			}
-			u.ByIdentity[k.IdentityKey] = k.N
-			offers[k.OfferID] = u
-		}
-	}
 	return discountfn.Usage{Offers: offers}, nil
+}
+
+// identityUsage counts the shop's ledger rows that are not released per offer and one of
+// keys: offer id, then key. Nil when there are none.
+func identityUsage(db *gorm.DB, shop string, keys []string) (map[string]map[string]int, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var rows []struct {
+		OfferID     string `gorm:"column:offer_id"`
+		IdentityKey string `gorm:"column:identity_key"`
+		N           int    `gorm:"column:n"`
+	}
+	err := db.Raw(`SELECT i.offer_id, i.identity_key, COUNT(*) AS n
+		FROM redemption_identities i
+		JOIN redemptions r ON r.shop = i.shop AND r.order_id = i.order_id AND r.offer_id = i.offer_id
+		WHERE i.shop = ? AND i.identity_key IN ? AND r.released = ?
+		GROUP BY i.offer_id, i.identity_key`, shop, keys, false).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	byOffer := map[string]map[string]int{}
+	for _, r := range rows {
+		if byOffer[r.OfferID] == nil {
+			byOffer[r.OfferID] = map[string]int{}
+		}
+		byOffer[r.OfferID][r.IdentityKey] = r.N
+	}
+	return byOffer, nil
 }
