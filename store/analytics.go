@@ -33,10 +33,9 @@ import (
 //     most that many days later, which may reach past to); RepeatRate = RepeatCustomers /
 //     Customers (0 without customers).
 //
-// Every query is indexed: redemptions_placed (shop, offer_id, placed_at) for the uses, the
-// orders primary key for their orders, orders_placed (shop, placed_at) for the orders without
-// offers (with the redemptions primary key for the "no ledger row" test), orders_customer and
-// orders_email for the customers' orders.
+// The figures come from the rollups (rollups.go), which hold these definitions' results per
+// use and per hour, so a report reads its offers' uses in its window and not the customers'
+// histories.
 
 // Stats are the figures of one offer, or of a group of offers (a campaign).
 type Stats struct {
@@ -81,17 +80,6 @@ type DayStat struct {
 	Revenue  discountfn.Money `json:"revenue"`
 }
 
-// useRow is one use (see above) with what the figures need of its order.
-type useRow struct {
-	OfferID    string    `gorm:"column:offer_id"`
-	OrderID    string    `gorm:"column:order_id"`
-	Amount     int64     `gorm:"column:amount"`
-	Total      int64     `gorm:"column:total"`
-	PlacedAt   time.Time `gorm:"column:placed_at"`
-	CustomerID string    `gorm:"column:customer_id"`
-	Email      string    `gorm:"column:email"`
-}
-
 // customerKey is the customer of an order ("" when it has neither customer id nor email).
 func customerKey(customerID, email string) string {
 	switch {
@@ -101,22 +89,6 @@ func customerKey(customerID, email string) string {
 		return "e:" + email
 	}
 	return ""
-}
-
-// loadUses reads the uses of the offers in [from, to).
-func loadUses(db *gorm.DB, shop string, offerIDs []string, from, to time.Time) ([]useRow, error) {
-	var uses []useRow
-	err := chunks(offerIDs, func(part []string) error {
-		var rows []useRow
-		err := db.Raw(`SELECT r.offer_id, r.order_id, r.amount, o.total, o.placed_at, o.customer_id, o.email
-			FROM redemptions r JOIN orders o ON o.shop = r.shop AND o.id = r.order_id
-			WHERE r.shop = ? AND r.offer_id IN ? AND r.placed_at >= ? AND r.placed_at < ?
-				AND r.released = ? AND o.test = ? AND o.cancelled_at IS NULL`,
-			shop, part, utc(from), utc(to), false, false).Scan(&rows).Error
-		uses = append(uses, rows...)
-		return err
-	})
-	return uses, err
 }
 
 // checkWindow rejects an empty shop or a window that ends before it starts.
@@ -181,14 +153,6 @@ func roundedAverage(sum int64, n int) discountfn.Money {
 	return discountfn.Money((sum - d/2) / d)
 }
 
-// customerOrder is a counted order of a redeeming customer.
-type customerOrder struct {
-	ID         string    `gorm:"column:id"`
-	CustomerID string    `gorm:"column:customer_id"`
-	Email      string    `gorm:"column:email"`
-	PlacedAt   time.Time `gorm:"column:placed_at"`
-}
-
 // groupStats computes the figures of each group of offers.
 func (s *Store) groupStats(ctx context.Context, shop string, groups []CampaignOffers, from, to time.Time, repeatWithinDays int) ([]Stats, error) {
 	if err := checkWindow(shop, from, to); err != nil {
@@ -204,26 +168,11 @@ func (s *Store) groupStats(ctx context.Context, shop string, groups []CampaignOf
 	}
 	slices.Sort(all)
 	all = slices.Compact(all)
-	uses, err := loadUses(db, shop, all, from, to)
+	uses, err := loadUseFacts(db, shop, all, from, to)
 	if err != nil {
 		return nil, translate(err)
 	}
-
-	// The shop's counted orders without offers.
-	var without struct {
-		N   int   `gorm:"column:n"`
-		Sum int64 `gorm:"column:total"`
-	}
-	err = db.Raw(`SELECT COUNT(*) AS n, CAST(COALESCE(SUM(o.total), 0) AS BIGINT) AS total FROM orders o
-		WHERE o.shop = ? AND o.placed_at >= ? AND o.placed_at < ? AND o.test = ? AND o.cancelled_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM redemptions r WHERE r.shop = o.shop AND r.order_id = o.id AND r.released = ?)`,
-		shop, utc(from), utc(to), false, false).Scan(&without).Error
-	if err != nil {
-		return nil, translate(err)
-	}
-
-	// The counted orders of the redeeming customers, up to the end of the repeat window.
-	byCustomer, err := customersOrders(db, shop, all, from, to, to.Add(time.Duration(repeatWithinDays)*24*time.Hour))
+	withoutN, withoutSum, err := withoutTotals(db, shop, from, to)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -235,38 +184,40 @@ func (s *Store) groupStats(ctx context.Context, shop string, groups []CampaignOf
 	}
 	out := make([]Stats, len(groups))
 	for gi, g := range groups {
-		st := Stats{AOVWithout: roundedAverage(without.Sum, without.N), OrdersWithout: without.N}
+		st := Stats{AOVWithout: roundedAverage(withoutSum, int(withoutN)), OrdersWithout: int(withoutN)}
 		orders := map[string]bool{}
-		useOrders := map[string][]useRow{} // per customer
+		type customer struct{ new, repeat bool }
+		customers := map[string]customer{}
 		for _, id := range slices.Compact(slices.Sorted(slices.Values(g.OfferIDs))) {
 			for _, i := range byOffer[id] {
 				u := uses[i]
 				st.Uses++
 				st.Discount += discountfn.Money(u.Amount)
-				if !orders[u.OrderID] {
-					orders[u.OrderID] = true
-					st.Orders++
-					st.Revenue += discountfn.Money(u.Total)
-					if k := customerKey(u.CustomerID, u.Email); k != "" {
-						useOrders[k] = append(useOrders[k], u)
-					}
+				if orders[u.OrderID] {
+					continue
 				}
+				orders[u.OrderID] = true
+				st.Orders++
+				st.Revenue += discountfn.Money(u.Total)
+				k := customerKey(u.CustomerID, u.Email)
+				if k == "" {
+					continue
+				}
+				// New: one of the uses' orders is the customer's first counted order.
+				// Repeat: the customer's next counted order after one of them came soon enough.
+				c := customers[k]
+				c.new = c.new || u.First
+				c.repeat = c.repeat || (u.NextAt != nil && !u.NextAt.After(u.PlacedAt.Add(repeatWindow)))
+				customers[k] = c
 			}
 		}
 		st.AOVWith = roundedAverage(int64(st.Revenue), st.Orders)
-		st.Customers = len(useOrders)
-		for k, us := range useOrders {
-			history := byCustomer[k] // oldest first
-			if len(history) > 0 && slices.ContainsFunc(us, func(u useRow) bool { return u.OrderID == history[0].ID }) {
+		st.Customers = len(customers)
+		for _, c := range customers {
+			if c.new {
 				st.New++
 			}
-			repeat := slices.ContainsFunc(us, func(u useRow) bool {
-				placed, until := u.PlacedAt, u.PlacedAt.Add(repeatWindow)
-				return slices.ContainsFunc(history, func(o customerOrder) bool {
-					return o.ID != u.OrderID && o.PlacedAt.After(placed) && !o.PlacedAt.After(until)
-				})
-			})
-			if repeat {
+			if c.repeat {
 				st.RepeatCustomers++
 			}
 		}
@@ -277,64 +228,6 @@ func (s *Store) groupStats(ctx context.Context, shop string, groups []CampaignOf
 		out[gi] = st
 	}
 	return out, nil
-}
-
-// customersOrders reads the counted orders placed before until of the customers who used
-// one of offerIDs in [from, to) (by customer id; by email, among orders without customer id,
-// for guests), oldest first per customer (then by id). The customers are found by the
-// database in the same statement (a semi-join), not sent back to it as long IN lists.
-func customersOrders(db *gorm.DB, shop string, offerIDs []string, from, to, until time.Time) (map[string][]customerOrder, error) {
-	out := map[string][]customerOrder{}
-	seen := map[string]bool{}
-	read := func(column, who, extra string) error {
-		return chunks(offerIDs, func(part []string) error {
-			var rows []customerOrder
-			err := db.Raw(`SELECT o.id, o.customer_id, o.email, o.placed_at FROM orders o
-				WHERE o.shop = ? AND o.placed_at < ? AND o.test = ? AND o.cancelled_at IS NULL`+extra+`
-					AND o.`+column+` IN (SELECT u.`+column+` FROM redemptions r
-						JOIN orders u ON u.shop = r.shop AND u.id = r.order_id
-						WHERE r.shop = ? AND r.offer_id IN ? AND r.placed_at >= ? AND r.placed_at < ?
-							AND r.released = ? AND u.test = ? AND u.cancelled_at IS NULL AND `+who+`)`,
-				shop, utc(until), false, shop, part, utc(from), utc(to), false, false).Scan(&rows).Error
-			if err != nil {
-				return err
-			}
-			for _, r := range rows {
-				if seen[r.ID] {
-					continue
-				}
-				seen[r.ID] = true
-				k := customerKey(r.CustomerID, r.Email)
-				out[k] = append(out[k], r)
-			}
-			return nil
-		})
-	}
-	if err := read("customer_id", "u.customer_id <> ''", ""); err != nil {
-		return nil, err
-	}
-	if err := read("email", "u.customer_id = '' AND u.email <> ''", " AND o.customer_id = ''"); err != nil {
-		return nil, err
-	}
-	for _, list := range out {
-		slices.SortFunc(list, func(a, b customerOrder) int {
-			if c := a.PlacedAt.Compare(b.PlacedAt); c != 0 {
-				return c
-			}
-			return cmpString(a.ID, b.ID)
-		})
-	}
-	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // DailySeries returns one offer's uses (see Stats) per shop-local day over [from, to): every
@@ -348,7 +241,7 @@ func (s *Store) DailySeries(ctx context.Context, shop, offerID string, from, to 
 	if loc == nil {
 		loc = time.UTC
 	}
-	uses, err := loadUses(s.db.WithContext(ctx), shop, []string{offerID}, from, to)
+	uses, err := loadUseFacts(s.db.WithContext(ctx), shop, []string{offerID}, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: daily series of offer %q: %w", offerID, translate(err))
 	}

@@ -89,6 +89,10 @@ func (s *Store) ApplyOrderEvents(ctx context.Context, batch []OrderEvent) (appli
 	}
 	applied = make([]bool, len(batch))
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		rollups, err := s.beginRollups(tx, orderKeysOf(writes))
+		if err != nil {
+			return err
+		}
 		stored, err := s.writeOrders(tx, writes, refunds)
 		if err != nil {
 			return err
@@ -101,6 +105,9 @@ func (s *Store) ApplyOrderEvents(ctx context.Context, batch []OrderEvent) (appli
 			}
 		}
 		if err := s.writeLedgers(tx, ledgers); err != nil {
+			return err
+		}
+		if err := rollups.finish(tx, func(k orderKey) bool { return stored[k] }); err != nil {
 			return err
 		}
 		if err := writeFlags(tx, ledgers, now); err != nil {
@@ -134,6 +141,14 @@ type orderWrite struct {
 }
 
 func (w orderWrite) key() orderKey { return orderKey{w.row.Shop, w.row.ID} }
+
+func orderKeysOf(writes []orderWrite) []orderKey {
+	keys := make([]orderKey, len(writes))
+	for i, w := range writes {
+		keys[i] = w.key()
+	}
+	return keys
+}
 
 func newOrderWrite(o Order, now time.Time) (orderWrite, error) {
 	row, err := newOrderRow(o, now)

@@ -118,7 +118,7 @@ func (s *Store) bulkLoad(ctx context.Context, data BulkShop, progress func(BulkC
 // bulkTables are the tables BulkLoad writes.
 func bulkTables() []string {
 	return []string{"shops", "offers", "segments", "offer_codes", "customers", "orders", "order_lines",
-		"refunds", "redemptions", "redemption_identities", "offer_usage"}
+		"refunds", "redemptions", "redemption_identities", "offer_usage", "analytics_uses", "analytics_hours"}
 }
 
 // bulkSink writes rows into one table; columns name the rows' values in order.
@@ -126,6 +126,8 @@ type bulkSink interface {
 	insert(ctx context.Context, table string, columns []string, rows [][]any) error
 	// analyze refreshes the planner statistics of tables, within the load's transaction.
 	analyze(ctx context.Context, tables []string) error
+	// exec runs one statement (? placeholders) in the load's transaction.
+	exec(ctx context.Context, sql string, args ...any) error
 }
 
 // bulkPostgres runs the load in one transaction on one connection, through pgx, so that it
@@ -233,6 +235,7 @@ type bulkLoad struct {
 	chunk    int // rows per round
 	counts   BulkCounts
 	usage    map[string]int64 // offer id: ledger rows not released (offer_usage, usage.go)
+	rollups  bulkRollups      // the hours of the rounds written (rollups.go)
 }
 
 // run writes everything through sink, parents before children.
@@ -247,6 +250,9 @@ func (b *bulkLoad) run(ctx context.Context, sink bulkSink) error {
 		return err
 	}
 	if err := b.writeOrders(ctx, sink); err != nil {
+		return err
+	}
+	if err := b.rollups.finish(ctx, sink, b.s.dialect, b.shop); err != nil {
 		return err
 	}
 	return b.writeUsage(ctx, sink)
@@ -400,6 +406,7 @@ func (b *bulkLoad) ownShop(kind, id, shop string) error {
 // orderRound is one round of orders, as rows of each table.
 type orderRound struct {
 	orders, lines, refunds, redemptions, identities [][]any
+	rollups                                         bulkRollups // rollups.go
 }
 
 // writeOrders turns the orders into rows in one goroutine while it writes the previous round
@@ -503,6 +510,7 @@ func (b *bulkLoad) addOrder(r *orderRound, ev OrderEvent) error {
 	for _, k := range ids {
 		r.identities = append(r.identities, []any{k.Shop, k.OrderID, k.OfferID, k.IdentityKey})
 	}
+	r.rollups.add(w.row, ledger)
 	return nil
 }
 
@@ -518,11 +526,13 @@ func (b *bulkLoad) writeRound(ctx context.Context, sink bulkSink, r orderRound) 
 		{"refunds", []string{"shop", "id", "order_id", "amount", "created_at"}, r.refunds},
 		{"redemptions", []string{"shop", "order_id", "offer_id", "code", "amount", "order_total", "placed_at", "day", "released"}, r.redemptions},
 		{"redemption_identities", []string{"shop", "order_id", "offer_id", "identity_key"}, r.identities},
+		{"analytics_uses", usesBulkColumns, r.rollups.uses},
 	} {
 		if err := sink.insert(ctx, t.table, t.columns, t.rows); err != nil {
 			return err
 		}
 	}
+	b.rollups.merge(r.rollups)
 	c := &b.counts
 	c.Orders += int64(len(r.orders))
 	c.Lines += int64(len(r.lines))

@@ -218,7 +218,15 @@ func (s *Store) redact(tx *gorm.DB, shop, customerID string, orderIDs []string) 
 	}
 	slices.Sort(ids)
 
-	err := chunks(ids, func(part []string) error {
+	written := make([]orderKey, len(ids))
+	for i, id := range ids {
+		written[i] = orderKey{shop, id}
+	}
+	rollups, err := s.beginRollups(tx, written)
+	if err != nil {
+		return err
+	}
+	err = chunks(ids, func(part []string) error {
 		err := tx.Model(&orderRow{}).Where("shop = ? AND id IN ?", shop, part).Updates(map[string]any{
 			"customer_id": "", "email": "", "phone": "", "address_key": "", "browser_ip": "",
 			"shipping_city": "", "shipping_zip": "",
@@ -229,6 +237,10 @@ func (s *Store) redact(tx *gorm.DB, shop, customerID string, orderIDs []string) 
 		return tx.Where("shop = ? AND order_id IN ?", shop, part).Delete(&identityRow{}).Error
 	})
 	if err != nil {
+		return err
+	}
+	// The orders' uses no longer name the customer (and their figures lose the customer).
+	if err := rollups.finish(tx, nil); err != nil {
 		return err
 	}
 	err = chunks(phones, func(part []string) error {
@@ -389,7 +401,7 @@ func (s *Store) DeleteShopData(ctx context.Context, shop string) error {
 		"redemption_identities", "redemptions", "order_lines", "refunds", "orders",
 		"customers", "data_requests", "webhook_events", "offer_codes", "offers", "segments",
 		"shop_tokens", "sync_outbox", "offer_sync", "shop_sync", "blocked_identities", "order_flags",
-		"offer_usage",
+		"offer_usage", "analytics_uses", "analytics_hours",
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, t := range tables {

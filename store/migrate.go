@@ -38,6 +38,7 @@ func migrations() []migration {
 		{version: "0009_analytics_indexes", up: migrateAnalyticsIndexes},          // analytics.go
 		{version: "0010_order_flags", up: migrateOrderFlags},                      // orderflags.go
 		{version: "0011_offer_usage", up: migrateOfferUsage},                      // usage.go
+		{version: "0012_analytics_rollups", up: migrateAnalyticsRollups},          // rollups.go
 	}
 }
 

@@ -263,9 +263,16 @@ func (s *Store) UpsertOrder(ctx context.Context, o Order) (applied bool, err err
 		return false, fmt.Errorf("store: upsert order %q: %w", o.ID, err)
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		rollups, err := s.beginRollups(tx, []orderKey{w.key()})
+		if err != nil {
+			return err
+		}
 		stored, err := s.writeOrders(tx, []orderWrite{w}, refunds)
+		if err != nil {
+			return err
+		}
 		applied = stored[w.key()]
-		return err
+		return rollups.finish(tx, func(k orderKey) bool { return stored[k] })
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: upsert order %q: %w", o.ID, translate(err))

@@ -23,7 +23,8 @@ import (
 
 // pipelineTables are the tables the webhook pipeline grows.
 func pipelineTables() []string {
-	return []string{"webhook_events", "orders", "order_lines", "refunds", "redemptions", "redemption_identities", "customers"}
+	return []string{"webhook_events", "orders", "order_lines", "refunds", "redemptions", "redemption_identities", "customers",
+		"analytics_uses", "analytics_hours"}
 }
 
 // statsRefreshInterval is how often, at most, one Store looks whether statistics are stale.

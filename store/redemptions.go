@@ -103,8 +103,15 @@ func (s *Store) RecordRedemptions(ctx context.Context, shop, orderID string, rs 
 		return fmt.Errorf("store: record redemptions: %w", err)
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// writeLedgers takes the order's ledger lock (lockLedgers) first.
-		return s.writeLedgers(tx, []orderWrite{{row: orderRow{Shop: shop, ID: orderID}, redemptions: rs}})
+		// beginRollups takes the order's ledger lock (lockLedgers) first.
+		rollups, err := s.beginRollups(tx, []orderKey{{shop, orderID}})
+		if err != nil {
+			return err
+		}
+		if err := s.writeLedgers(tx, []orderWrite{{row: orderRow{Shop: shop, ID: orderID}, redemptions: rs}}); err != nil {
+			return err
+		}
+		return rollups.finish(tx, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("store: record redemptions of order %q: %w", orderID, translate(err))
@@ -132,6 +139,10 @@ func (s *Store) ReleaseRedemptions(ctx context.Context, shop, orderID string, re
 		if err != nil || len(flipped) == 0 {
 			return err
 		}
+		rollups, err := s.beginRollups(tx, []orderKey{{shop, orderID}})
+		if err != nil {
+			return err
+		}
 		err = tx.Model(&redemptionRow{}).
 			Where("shop = ? AND order_id = ? AND released = ?", shop, orderID, !released).
 			Update("released", released).Error
@@ -146,7 +157,10 @@ func (s *Store) ReleaseRedemptions(ctx context.Context, shop, orderID string, re
 				usage[usageKey{r.Shop, r.OfferID}]++
 			}
 		}
-		return usage.apply(tx)
+		if err := usage.apply(tx); err != nil {
+			return err
+		}
+		return rollups.finish(tx, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("store: release redemptions of order %q: %w", orderID, translate(err))
