@@ -22,11 +22,7 @@ func TestStoreSourceCachesFollowChanges(t *testing.T) {
 		defer cancel()
 		mustShops(t, writer, shopA)
 		mustSaveOffers(t, writer, shopA, percentOffer("first", 10*100))
-		src := NewStoreSource(reader)
-		done := make(chan struct{})
-		go func() { defer close(done); src.Watch(ctx, slog.New(slog.DiscardHandler)) }()
-		defer func() { cancel(); <-done }()
-		waitFor(t, "listening", func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.listening })
+		src := watching(t, reader)
 
 		offers := func() int {
 			set, _, err := src.Checkout(ctx, shopA)
@@ -100,6 +96,18 @@ func TestStoreSourceCachesFollowChanges(t *testing.T) {
 	})
 }
 
+// watching returns st's StoreSource, listening for changes until the test ends.
+func watching(t *testing.T, st *store.Store) *StoreSource {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	src := NewStoreSource(st)
+	done := make(chan struct{})
+	go func() { defer close(done); src.Watch(ctx, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "listening", func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.listening })
+	return src
+}
+
 // waitFor polls cond for up to five seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -121,11 +129,7 @@ func TestStoreSourceCompilesOnceAndNotInsideCheckouts(t *testing.T) {
 	st := storetest.OpenMigrated(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
 	mustShops(t, st, shopA)
 	mustSaveOffers(t, st, shopA, percentOffer("first", 10*100))
-	src := NewStoreSource(st)
-	done := make(chan struct{})
-	go func() { defer close(done); src.Watch(ctx, slog.New(slog.DiscardHandler)) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "listening", func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.listening })
+	src := watching(t, st)
 
 	const callers = 16
 	sets := make(chan *discountfn.OfferSet, callers)
@@ -173,11 +177,7 @@ func TestStoreSourceSharesShopUsage(t *testing.T) {
 	st := storetest.OpenMigrated(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
 	mustShops(t, st, shopA)
 	mustSaveOffers(t, st, shopA, percentOffer("first", 10*100))
-	src := NewStoreSource(st)
-	done := make(chan struct{})
-	go func() { defer close(done); src.Watch(ctx, slog.New(slog.DiscardHandler)) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "listening", func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.listening })
+	src := watching(t, st)
 
 	ada := discountfn.Buyer{CustomerID: "gid://shopify/Customer/1", Email: "ada@example.com"}
 	bob := discountfn.Buyer{CustomerID: "gid://shopify/Customer/2", Email: "bob@example.com"}
