@@ -370,17 +370,7 @@ func TestRollupsMatchRecomputation(t *testing.T) {
 				if len(uses) == 0 || len(hours) == 0 {
 					t.Fatalf("no rollups: %d uses, %d hours", len(uses), len(hours))
 				}
-				for _, stmt := range []string{`DROP TABLE analytics_uses`, `DROP TABLE analytics_hours`} {
-					if err := s.db.Exec(stmt).Error; err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := s.db.Exec(`DELETE FROM schema_migrations WHERE version = ?`, "0012_analytics_rollups").Error; err != nil {
-					t.Fatal(err)
-				}
-				if err := s.Migrate(ctx); err != nil {
-					t.Fatal(err)
-				}
+				rerunMigration(t, s, "0012_analytics_rollups", "analytics_uses", "analytics_hours")
 				if got := rollupRows(t, s, "analytics_uses", shop); !reflect.DeepEqual(got, uses) {
 					t.Errorf("uses after the migration =\n%v\nkept by the writers\n%v", got, uses)
 				}
@@ -530,17 +520,7 @@ func TestRollupsUnderConcurrentWriters(t *testing.T) {
 		w := &rollupWorld{rng: rand.New(rand.NewPCG(1, 2)), start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 			offers: []string{"A", "B", "C"}}
 		checkFigures(t, s, w, shop, time.UTC, "after the concurrent writers")
-		for _, stmt := range []string{`DROP TABLE analytics_uses`, `DROP TABLE analytics_hours`} {
-			if err := s.db.Exec(stmt).Error; err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := s.db.Exec(`DELETE FROM schema_migrations WHERE version = ?`, "0012_analytics_rollups").Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		rerunMigration(t, s, "0012_analytics_rollups", "analytics_uses", "analytics_hours")
 		if got := rollupRows(t, s, "analytics_uses", shop); !reflect.DeepEqual(got, uses) {
 			t.Errorf("uses rebuilt =\n%v\nkept by the concurrent writers\n%v", got, uses)
 		}

@@ -115,7 +115,6 @@ func TestOfferUsageCountersFollowTheLedger(t *testing.T) {
 // TestOfferUsageMigrationCountsTheExistingLedger replays the step on a database whose ledger
 // predates it: the counters start from the ledger as it is.
 func TestOfferUsageMigrationCountsTheExistingLedger(t *testing.T) {
-	ctx := context.Background()
 	eachDB(t, func(t *testing.T, db testDB) {
 		s, _ := mustHistoryStore(t, db, "a.example", "b.example")
 		r := func(offer string, released bool) Redemption {
@@ -124,15 +123,7 @@ func TestOfferUsageMigrationCountsTheExistingLedger(t *testing.T) {
 		mustRecord(t, s, "a.example", "1", r("o1", false), r("o2", true))
 		mustRecord(t, s, "a.example", "2", r("o1", false))
 		mustRecord(t, s, "b.example", "1", r("o1", false), r("o3", false))
-		if err := s.db.Exec(`DROP TABLE offer_usage`).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := s.db.Exec(`DELETE FROM schema_migrations WHERE version = ?`, "0011_offer_usage").Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		rerunMigration(t, s, "0011_offer_usage", "offer_usage")
 		for shop, want := range map[string]map[string]int{
 			"a.example": {"o1": 2},
 			"b.example": {"o1": 1, "o3": 1},
@@ -142,4 +133,21 @@ func TestOfferUsageMigrationCountsTheExistingLedger(t *testing.T) {
 			}
 		}
 	})
+}
+
+// rerunMigration drops the tables a migration step created, forgets the step and migrates
+// again: the step then runs on the data as it is, as on a database that predates it.
+func rerunMigration(t *testing.T, s *Store, version string, tables ...string) {
+	t.Helper()
+	for _, table := range tables {
+		if err := s.db.Exec(`DROP TABLE ` + table).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.Exec(`DELETE FROM schema_migrations WHERE version = ?`, version).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -115,21 +116,32 @@ func deliver(client *http.Client, url string, id int64) error {
 		"financial_status": "paid", "customer": map[string]any{"id": id % 50},
 		"line_items": []map[string]any{{"id": id * 10, "product_id": 1, "variant_id": 2, "quantity": 1, "price": "19.99"}},
 	})
+	status, err := postOrderCreate(client, url, crashShop, id, body)
+	if err != nil {
+		return err
+	}
+	if status/100 != 2 {
+		return fmt.Errorf("status %d", status)
+	}
+	return nil
+}
+
+// postOrderCreate posts body as the shop's signed orders/create delivery with event id
+// evt-<id>, and returns the status.
+func postOrderCreate(client *http.Client, url, shop string, id int64, body []byte) (int, error) {
 	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Shopify-Topic", "orders/create")
-	req.Header.Set("X-Shopify-Shop-Domain", crashShop)
+	req.Header.Set("X-Shopify-Shop-Domain", shop)
 	req.Header.Set("X-Shopify-Event-Id", fmt.Sprint("evt-", id))
 	req.Header.Set("X-Shopify-Hmac-Sha256", webhooks.Sign([]byte(crashSecret), body))
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
 }
 
 type runningApp struct {

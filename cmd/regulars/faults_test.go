@@ -20,7 +20,6 @@ import (
 	"github.com/regularsapp/regulars/discountfn"
 	"github.com/regularsapp/regulars/store"
 	"github.com/regularsapp/regulars/store/storetest"
-	"github.com/regularsapp/regulars/webhooks"
 )
 
 const (
@@ -409,19 +408,7 @@ func deliverOrder(client *http.Client, url string, id int64) (int, error) {
 		"line_items": []map[string]any{{"id": id * 10, "product_id": 1, "variant_id": 2, "quantity": 1, "price": "20.00",
 			"discount_allocations": []map[string]any{{"amount": "2.00", "discount_application_index": 0}}}},
 	})
-	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Shopify-Topic", "orders/create")
-	req.Header.Set("X-Shopify-Shop-Domain", outageShop)
-	req.Header.Set("X-Shopify-Event-Id", fmt.Sprint("evt-", id))
-	req.Header.Set("X-Shopify-Hmac-Sha256", webhooks.Sign([]byte(crashSecret), body))
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	return postOrderCreate(client, url, outageShop, id, body)
 }
 
 // checkoutInput is a one-line cart of the given customer for the outage shop's offer, as the
